@@ -1,0 +1,121 @@
+"""create_app(): the API under /api/v1, health and metrics, and the built single-page app."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from civicgrid import __version__
+from civicgrid.audit.routes import router as audit_router
+from civicgrid.auth.ratelimit import SlidingWindowLimiter
+from civicgrid.auth.routes import keys_router, users_router
+from civicgrid.auth.routes import router as auth_router
+from civicgrid.config import Settings, get_settings
+from civicgrid.core import handlers
+from civicgrid.core.db import Database
+from civicgrid.core.observability import RequestContextMiddleware, configure_logging
+
+API_PREFIX = "/api/v1"
+FRONTEND_DIST = Path(__file__).resolve().parents[2] / "frontend" / "dist"
+
+
+class MetaOut(BaseModel):
+    version: str
+    map_style_url: str | None
+    timezone: str
+    demo: bool
+
+
+def _api_router() -> APIRouter:
+    from civicgrid.geo.routes import router as geo_router
+    from civicgrid.org.routes import router as org_router
+
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (auth_router, users_router, keys_router, audit_router, geo_router, org_router):
+        api.include_router(router)
+    return api
+
+
+def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    database = database or Database(settings.resolved_database_url)
+    app = FastAPI(
+        title="civicgrid",
+        version=__version__,
+        summary="Municipal social governance platform (市域社会治理) — API",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=f"{API_PREFIX}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.db = database
+    app.state.login_limiter = SlidingWindowLimiter(limit=30, window_seconds=60)
+    app.add_middleware(RequestContextMiddleware)
+    handlers.install(app)
+    app.include_router(_api_router())
+
+    @app.get(f"{API_PREFIX}/meta", operation_id="meta_get", response_model=MetaOut, tags=["meta"])
+    def meta() -> MetaOut:
+        """Public facts the UI needs before login."""
+        return MetaOut(version=__version__, map_style_url=settings.map_style_url, timezone=settings.timezone,
+                       demo=settings.mode == "demo")
+
+    @app.get("/healthz", include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", include_in_schema=False)
+    def readyz() -> Response:
+        try:
+            with database.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            return JSONResponse(
+                {"error": {"code": "not_ready", "message": f"database unreachable: {type(exc).__name__}",
+                           "details": None}},
+                status_code=503,
+            )
+        return JSONResponse({"status": "ready"})
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    if settings.serve_frontend:
+        _mount_spa(app, FRONTEND_DIST)
+    return app
+
+
+def _mount_spa(app: FastAPI, dist: Path) -> None:
+    """Serve the built UI; unknown non-API paths fall back to index.html for client-side routes."""
+    index = dist / "index.html"
+
+    @app.get("/{path:path}", include_in_schema=False)
+    def spa(path: str) -> Any:
+        if path.startswith(("api/", "healthz", "readyz", "metrics")):
+            return JSONResponse(
+                {"error": {"code": "not_found", "message": f"no such endpoint: /{path}", "details": None}},
+                status_code=404,
+            )
+        candidate = (dist / path).resolve()
+        if path and candidate.is_file() and dist.resolve() in candidate.parents:
+            return FileResponse(candidate)
+        if index.is_file():
+            return FileResponse(index, headers={"Cache-Control": "no-cache"})
+        return PlainTextResponse(
+            "The web UI is not built. Run `make demo` (or `make frontend`) to build it; the API is at /api/v1/docs.",
+            status_code=503,
+        )
+
+
+def serve_app() -> FastAPI:
+    """Factory for uvicorn (`civicgrid serve` and `make dev`)."""
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

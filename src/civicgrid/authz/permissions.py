@@ -1,0 +1,61 @@
+"""Permission codes (`resource:action`) and the roles of DESIGN.md §1."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    admin = "admin"
+    center_operator = "center_operator"
+    department_staff = "department_staff"
+    community_staff = "community_staff"
+    grid_worker = "grid_worker"
+    volunteer = "volunteer"
+    resident = "resident"
+    data_steward = "data_steward"
+    auditor = "auditor"
+
+
+ROLE_LABELS: dict[Role, tuple[str, str]] = {
+    Role.admin: ("平台管理员", "Administrator"),
+    Role.center_operator: ("综治中心工作人员", "Centre operator"),
+    Role.department_staff: ("部门工作人员", "Department staff"),
+    Role.community_staff: ("社区工作人员", "Community staff"),
+    Role.grid_worker: ("网格员", "Grid worker"),
+    Role.volunteer: ("志愿者", "Volunteer"),
+    Role.resident: ("居民", "Resident"),
+    Role.data_steward: ("数据管理员", "Data steward"),
+    Role.auditor: ("审计员", "Auditor"),
+}
+
+# Every permission code the platform knows, with what it allows.
+PERMISSIONS: dict[str, str] = {
+    "geo:read": "read divisions, grids and their boundaries",
+    "geo:import": "import divisions, boundaries and grids",
+    "org:read": "read organisation units and grid staffing",
+    "org:write": "create and change organisation units and grid staffing",
+    "user:read": "read user accounts",
+    "user:write": "create, change, lock and unlock user accounts",
+    "apikey:write": "issue and revoke API keys for machine clients",
+    "audit:read": "read the audit trail",
+    "audit:verify": "verify the audit chain",
+}
+
+_EVERYONE_SIGNED_IN = {"geo:read", "org:read"}
+
+ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
+    Role.admin: frozenset(
+        _EVERYONE_SIGNED_IN | {"geo:import", "org:write", "user:read", "user:write", "apikey:write"}
+    ),
+    Role.center_operator: frozenset(_EVERYONE_SIGNED_IN | {"user:read"}),
+    Role.department_staff: frozenset(_EVERYONE_SIGNED_IN),
+    Role.community_staff: frozenset(_EVERYONE_SIGNED_IN),
+    Role.grid_worker: frozenset(_EVERYONE_SIGNED_IN),
+    Role.volunteer: frozenset(_EVERYONE_SIGNED_IN),
+    Role.resident: frozenset(),
+    Role.data_steward: frozenset(_EVERYONE_SIGNED_IN),
+    Role.auditor: frozenset(_EVERYONE_SIGNED_IN | {"audit:read", "audit:verify", "user:read"}),
+}
+
+assert all(code in PERMISSIONS for perms in ROLE_PERMISSIONS.values() for code in perms)

@@ -1,0 +1,1 @@
+"""Infrastructure shared by every domain module; no domain logic lives here."""

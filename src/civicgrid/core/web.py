@@ -1,0 +1,48 @@
+"""FastAPI glue shared by every module: the request's unit of work and the client's address."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from civicgrid.core.db import Database, run_after_commit
+from civicgrid.core.errors import AppError
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.db
+    return database
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One session per request: commits once after the route returned, rolls back on any error."""
+    database = get_database(request)
+    session = database.session(write=request.method in WRITE_METHODS)
+    try:
+        yield session
+        session.commit()
+    except AppError as exc:
+        if exc.keep_changes:
+            session.commit()
+        else:
+            session.rollback()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    run_after_commit(session)
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+def client_address(request: Request) -> str | None:
+    return request.client.host if request.client else None

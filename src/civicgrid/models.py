@@ -1,0 +1,8 @@
+"""Imports every module's tables so that metadata (create_all, Alembic) sees them all."""
+
+from civicgrid.audit import models as audit_models
+from civicgrid.auth import models as auth_models
+from civicgrid.geo import models as geo_models
+from civicgrid.org import models as org_models
+
+__all__ = ["audit_models", "auth_models", "geo_models", "org_models"]

@@ -1,0 +1,88 @@
+"""Test fixtures shared by every module.
+
+The suite runs against one database per run: SQLite by default, PostgreSQL when
+CIVICGRID_TEST_DATABASE=postgres (URL from CIVICGRID_TEST_POSTGRES_URL). `make test` runs both halves.
+Each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from civicgrid.core import clock
+from civicgrid.core.db import Base, Database
+
+DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/civicgrid_test"
+
+
+def _test_database_url(tmp_dir: Path, worker: str) -> str:
+    kind = os.environ.get("CIVICGRID_TEST_DATABASE", "sqlite")
+    if kind == "sqlite":
+        return f"sqlite:///{tmp_dir / 'test.db'}"
+    if kind != "postgres":
+        raise pytest.UsageError(f"CIVICGRID_TEST_DATABASE must be sqlite or postgres, not {kind!r}")
+    base = os.environ.get("CIVICGRID_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
+    return base if worker == "master" else f"{base}_{worker}"
+
+
+def _ensure_postgres_database(url: str) -> None:
+    """Create the test database if the server lacks it (connects to the `postgres` maintenance db)."""
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
+    admin = Database(target.set(database="postgres").render_as_string(hide_password=False))
+    try:
+        with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database})
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterator[Database]:
+    url = _test_database_url(tmp_path_factory.mktemp("db"), worker_id)
+    if url.startswith("postgresql"):
+        _ensure_postgres_database(url)
+    db = Database(url)
+    import civicgrid.models  # noqa: F401
+
+    Base.metadata.drop_all(db.engine)
+    db.create_all()
+    yield db
+    db.dispose()
+
+
+def _empty_all_tables(db: Database) -> None:
+    tables = list(reversed(Base.metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        if db.is_sqlite:
+            for table in tables:
+                conn.execute(table.delete())
+        else:
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture
+def db(database: Database) -> Iterator[Database]:
+    """The test database with every table empty; the platform clock reset."""
+    _empty_all_tables(database)
+    clock.reset()
+    yield database
+    clock.reset()
+
+
+@pytest.fixture
+def session(db: Database) -> Iterator[Session]:
+    """A session for service-level tests; the test decides when to commit."""
+    with db.sessions() as s:
+        yield s
+        s.rollback()

@@ -10,13 +10,20 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from civicgrid.config import Settings
 from civicgrid.core import clock
 from civicgrid.core.db import Base, Database
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+    from tests.support.city import TinyCity
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/civicgrid_test"
 
@@ -62,13 +69,19 @@ def database(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Iterat
 
 def _empty_all_tables(db: Database) -> None:
     tables = list(reversed(Base.metadata.sorted_tables))
-    with db.engine.begin() as conn:
-        if db.is_sqlite:
+    if db.is_sqlite:
+        raw = db.engine.raw_connection()
+        try:
+            raw.execute("PRAGMA foreign_keys=OFF")  # type: ignore[attr-defined]
             for table in tables:
-                conn.execute(table.delete())
-        else:
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                raw.execute(f'DELETE FROM "{table.name}"')  # type: ignore[attr-defined]
+            raw.execute("PRAGMA foreign_keys=ON")  # type: ignore[attr-defined]
+        finally:
+            raw.close()
+        return
+    with db.engine.begin() as conn:
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture
@@ -86,3 +99,28 @@ def session(db: Database) -> Iterator[Session]:
     with db.sessions() as s:
         yield s
         s.rollback()
+
+
+@pytest.fixture
+def settings() -> Settings:
+    from civicgrid.config import random_secret
+
+    return Settings(mode="test", secret_key=random_secret(), serve_frontend=False)
+
+
+@pytest.fixture
+def tiny_city(db: Database) -> TinyCity:
+    from tests.support.city import build_tiny_city
+
+    with db.unit_of_work() as s:
+        return build_tiny_city(s)
+
+
+@pytest.fixture
+def client(db: Database, settings: Settings) -> Iterator[TestClient]:
+    from fastapi.testclient import TestClient
+
+    from civicgrid.app import create_app
+
+    with TestClient(create_app(settings, db)) as test_client:
+        yield test_client

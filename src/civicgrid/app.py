@@ -36,6 +36,7 @@ def _api_router() -> APIRouter:
     from civicgrid.geo.routes import router as geo_router
     from civicgrid.org.routes import router as org_router
 
+
     api = APIRouter(prefix=API_PREFIX)
     for router in (auth_router, users_router, keys_router, audit_router, geo_router, org_router):
         api.include_router(router)
@@ -63,8 +64,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     @app.get(f"{API_PREFIX}/meta", operation_id="meta_get", response_model=MetaOut, tags=["meta"])
     def meta() -> MetaOut:
         """Public facts the UI needs before login."""
-        return MetaOut(version=__version__, map_style_url=settings.map_style_url, timezone=settings.timezone,
-                       demo=settings.mode == "demo")
+        return MetaOut(
+            version=__version__,
+            map_style_url=settings.map_style_url,
+            timezone=settings.timezone,
+            demo=settings.mode == "demo",
+        )
 
     @app.get("/healthz", include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -75,10 +80,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         try:
             with database.engine.connect() as conn:
                 conn.execute(text("SELECT 1"))
-        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+        except Exception as exc:
             return JSONResponse(
-                {"error": {"code": "not_ready", "message": f"database unreachable: {type(exc).__name__}",
-                           "details": None}},
+                {
+                    "error": {
+                        "code": "not_ready",
+                        "message": f"database unreachable: {type(exc).__name__}",
+                        "details": None,
+                    }
+                },
                 status_code=503,
             )
         return JSONResponse({"status": "ready"})

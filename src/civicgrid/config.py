@@ -50,7 +50,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _safe_outside_demo(self) -> Settings:
-        if self.mode == "production":
+        if self.mode != "demo":
             problem = weak_secret_reason(self.secret_key)
             if problem:
                 raise UnsafeConfigError(

@@ -31,15 +31,15 @@ def list_records(
     until: Annotated[datetime | None, Query(description="ISO 8601, exclusive")] = None,
 ) -> Page[AuditRecordOut]:
     """Audit records, newest first by default."""
-    query = service.query_records(
-        principal, service.AuditFilter(actor, action, object_type, object_id, since, until)
-    )
+    query = service.query_records(principal, service.AuditFilter(actor, action, object_type, object_id, since, until))
     query = apply_sort(query, params.sort, {"seq": AuditRecord.seq, "at": AuditRecord.at}, [])
     if not params.sort:
         query = query.order_by(None).order_by(AuditRecord.seq.desc())
     rows, total = paginate(session, query, params)
     return Page[AuditRecordOut](
-        items=[AuditRecordOut.model_validate(r) for r in rows], total=total, page=params.page,
+        items=[AuditRecordOut.model_validate(r) for r in rows],
+        total=total,
+        page=params.page,
         page_size=params.page_size,
     )
 
@@ -49,5 +49,6 @@ def verify(session: SessionDep, principal: PrincipalDep) -> VerifyOut:
     """Recompute the hash chain and name the first record that was altered, removed or reordered."""
     require(principal, "audit:verify")
     result = service.verify_chain(session)
-    return VerifyOut(ok=result.ok, checked=result.checked, first_broken_seq=result.first_broken_seq,
-                     reason=result.reason)
+    return VerifyOut(
+        ok=result.ok, checked=result.checked, first_broken_seq=result.first_broken_seq, reason=result.reason
+    )

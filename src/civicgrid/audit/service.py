@@ -15,21 +15,29 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from civicgrid.audit.models import GENESIS_HASH, AuditHead, AuditRecord
 from civicgrid.authz.policy import require
 from civicgrid.authz.scope import Principal
 from civicgrid.core.clock import utcnow
+from civicgrid.core.db import AnySelect
 from civicgrid.core.observability import client_address_var, request_id_var
 
 HEAD_ID = 1
 
 
 def record_hash(fields: dict[str, Any], prev_hash: str) -> str:
-    canonical = json.dumps({**fields, "prev_hash": prev_hash}, sort_keys=True, ensure_ascii=False,
-                           separators=(",", ":"), default=str)
+    canonical = json.dumps(
+        {**fields, "prev_hash": prev_hash},
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -50,10 +58,12 @@ def _fields(record: AuditRecord) -> dict[str, Any]:
 
 
 def _lock_head(session: Session) -> AuditHead:
-    bumped = session.execute(update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=AuditHead.seq + 0))
-    if bumped.rowcount == 0:  # type: ignore[attr-defined]
-        session.add(AuditHead(id=HEAD_ID, seq=0, hash=GENESIS_HASH))
-        session.flush()
+    """Take the append lock by writing the head row (created on first use, race-free)."""
+    lock = update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=AuditHead.seq + 0)
+    if session.execute(lock).rowcount == 0:  # type: ignore[attr-defined]
+        dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(dialect_insert(AuditHead).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH).on_conflict_do_nothing())
+        session.execute(lock)
     head = session.get(AuditHead, HEAD_ID, populate_existing=True)
     assert head is not None
     return head
@@ -104,7 +114,7 @@ class AuditFilter:
     until: datetime | None = None
 
 
-def query_records(principal: Principal, filters: AuditFilter) -> Select[Any]:
+def query_records(principal: Principal, filters: AuditFilter) -> AnySelect:
     require(principal, "audit:read")
     query = select(AuditRecord)
     if filters.actor:
@@ -150,11 +160,19 @@ def verify_chain(session: Session, *, batch: int = 5000, progress: Any = None) -
     checked = 0
     for entry in _stream(session, batch):
         if entry.seq != expected_seq:
-            return VerifyResult(False, checked, expected_seq,
-                                f"record {expected_seq} is missing (next present is {entry.seq})")
+            return VerifyResult(
+                False,
+                checked,
+                expected_seq,
+                f"record {expected_seq} is missing (next present is {entry.seq})",
+            )
         if entry.prev_hash != prev_hash:
-            return VerifyResult(False, checked, entry.seq,
-                                f"record {entry.seq} does not follow record {entry.seq - 1} (removed or reordered)")
+            return VerifyResult(
+                False,
+                checked,
+                entry.seq,
+                f"record {entry.seq} does not follow record {entry.seq - 1} (removed or reordered)",
+            )
         if record_hash(_fields(entry), prev_hash) != entry.hash:
             return VerifyResult(False, checked, entry.seq, f"record {entry.seq} was altered after it was written")
         prev_hash = entry.hash
@@ -164,8 +182,12 @@ def verify_chain(session: Session, *, batch: int = 5000, progress: Any = None) -
             progress(1)
     head = session.get(AuditHead, HEAD_ID)
     if head is not None and (head.seq != checked or head.hash != prev_hash):
-        return VerifyResult(False, checked, checked + 1,
-                            f"the chain ends at record {checked} but {head.seq} were written (tail removed)")
+        return VerifyResult(
+            False,
+            checked,
+            checked + 1,
+            f"the chain ends at record {checked} but {head.seq} were written (tail removed)",
+        )
     return VerifyResult(True, checked, None, None)
 
 

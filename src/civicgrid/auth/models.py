@@ -22,9 +22,7 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(32), index=True)
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="SET NULL"), index=True)
     # The node of the administrative tree the account works over (grid workers: their grid).
-    scope_division_code: Mapped[str] = mapped_column(
-        ForeignKey("geo_division.code", ondelete="RESTRICT"), index=True
-    )
+    scope_division_code: Mapped[str] = mapped_column(ForeignKey("geo_division.code", ondelete="RESTRICT"), index=True)
     # Department staff and data stewards act for one department.
     scope_department_id: Mapped[int | None] = mapped_column(ForeignKey("org_unit.id", ondelete="SET NULL"))
     is_active: Mapped[bool] = mapped_column(default=True)

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicgrid.auth import service, users
+from civicgrid.auth.deps import PrincipalDep, SettingsDep
 from civicgrid.auth.models import ApiKey, User
 from civicgrid.auth.schemas import (
     ApiKeyCreatedOut,
@@ -30,7 +31,6 @@ from civicgrid.auth.schemas import (
 from civicgrid.authz.permissions import ROLE_LABELS, ROLE_PERMISSIONS, Role
 from civicgrid.authz.policy import require, restrict
 from civicgrid.authz.scope import Principal
-from civicgrid.auth.deps import PrincipalDep, SettingsDep
 from civicgrid.core.clock import utcnow
 from civicgrid.core.errors import Forbidden, TooManyRequests
 from civicgrid.core.pagination import ListParams, Page, apply_sort, list_params, paginate
@@ -115,16 +115,25 @@ def me(session: SessionDep, principal: PrincipalDep) -> MeOut:
 def roles(principal: PrincipalDep) -> list[RoleOut]:
     """Every role with its labels and permission codes."""
     return [
-        RoleOut(code=role.value, label_zh=ROLE_LABELS[role][0], label_en=ROLE_LABELS[role][1],
-                permissions=sorted(ROLE_PERMISSIONS[role]))
+        RoleOut(
+            code=role.value,
+            label_zh=ROLE_LABELS[role][0],
+            label_en=ROLE_LABELS[role][1],
+            permissions=sorted(ROLE_PERMISSIONS[role]),
+        )
         for role in Role
     ]
 
 
 # --- users ----------------------------------------------------------------------------------------------
 
-USER_SORTS = {"username": User.username, "display_name": User.display_name, "role": User.role,
-              "created_at": User.created_at, "last_login_at": User.last_login_at}
+USER_SORTS = {
+    "username": User.username,
+    "display_name": User.display_name,
+    "role": User.role,
+    "created_at": User.created_at,
+    "last_login_at": User.last_login_at,
+}
 
 
 def _user_out(user: User, division_name: str | None, unit_name: str | None) -> UserOut:
@@ -155,7 +164,9 @@ def list_users(
     query = apply_sort(query, params.sort, USER_SORTS, [User.id])
     rows, total = paginate(session, query, params, scalars=False)
     return Page[UserOut](
-        items=[_user_out(u, dn, un) for u, dn, un in rows], total=total, page=params.page,
+        items=[_user_out(u, dn, un) for u, dn, un in rows],
+        total=total,
+        page=params.page,
         page_size=params.page_size,
     )
 
@@ -195,12 +206,20 @@ def set_password(user_id: int, body: PasswordIn, session: SessionDep, principal:
 
 @keys_router.get("", operation_id="api_keys_list", response_model=Page[ApiKeyOut])
 def list_keys(session: SessionDep, principal: PrincipalDep, params: ListDep) -> Page[ApiKeyOut]:
-    query = restrict(select(ApiKey).join(Division, Division.code == ApiKey.scope_division_code),
-                     principal, "apikey:write", Division)
+    query = restrict(
+        select(ApiKey).join(Division, Division.code == ApiKey.scope_division_code),
+        principal,
+        "apikey:write",
+        Division,
+    )
     query = apply_sort(query, params.sort, {"created_at": ApiKey.created_at, "name": ApiKey.name}, [ApiKey.id])
     rows, total = paginate(session, query, params)
-    return Page[ApiKeyOut](items=[ApiKeyOut.model_validate(r) for r in rows], total=total, page=params.page,
-                           page_size=params.page_size)
+    return Page[ApiKeyOut](
+        items=[ApiKeyOut.model_validate(r) for r in rows],
+        total=total,
+        page=params.page,
+        page_size=params.page_size,
+    )
 
 
 @keys_router.post("", operation_id="api_keys_create", response_model=ApiKeyCreatedOut, status_code=201)

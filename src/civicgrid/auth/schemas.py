@@ -46,7 +46,7 @@ class MeOut(BaseModel):
 
 class TokenOut(BaseModel):
     access_token: str
-    token_type: str = "bearer"
+    token_type: str = "bearer"  # noqa: S105 - the OAuth token type, not a secret
     expires_in: int = Field(description="seconds until the access token expires")
     refresh_token: str
     user: MeOut

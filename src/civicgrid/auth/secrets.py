@@ -52,8 +52,13 @@ def password_problem(password: str, username: str) -> str | None:
 def issue_access_token(secret_key: str, user_id: int, minutes: int) -> tuple[str, datetime]:
     now = utcnow()
     expires = now + timedelta(minutes=minutes)
-    claims = {"sub": str(user_id), "typ": ACCESS_TOKEN_TYPE, "iat": now, "exp": expires,
-              "jti": secrets.token_hex(8)}
+    claims = {
+        "sub": str(user_id),
+        "typ": ACCESS_TOKEN_TYPE,
+        "iat": now,
+        "exp": expires,
+        "jti": secrets.token_hex(8),
+    }
     return jwt.encode(claims, secret_key, algorithm="HS256"), expires
 
 
@@ -61,7 +66,10 @@ def read_access_token(secret_key: str, token: str) -> dict[str, Any] | None:
     """The token's claims, or None when it is forged, expired or not an access token."""
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, secret_key, algorithms=["HS256"], options={"require": ["sub", "exp", "typ"], "verify_exp": False}
+            token,
+            secret_key,
+            algorithms=["HS256"],
+            options={"require": ["sub", "exp", "typ"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError:
         return None

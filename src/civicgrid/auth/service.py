@@ -68,9 +68,7 @@ def principal_for(user: User, division_level: str) -> Principal:
 
 def load_principal(session: Session, user_id: int) -> Principal | None:
     row = session.execute(
-        select(User, Division.level)
-        .join(Division, Division.code == User.scope_division_code)
-        .where(User.id == user_id)
+        select(User, Division.level).join(Division, Division.code == User.scope_division_code).where(User.id == user_id)
     ).first()
     if row is None or not row[0].is_active:
         return None
@@ -99,8 +97,7 @@ def login(session: Session, settings: Settings, username: str, password: str) ->
     if user.locked_until is not None and as_utc(user.locked_until) > now:
         burn_password_check(password)
         raise AccountLocked(
-            "this account is locked after too many failed logins; try again later or ask an administrator "
-            "to unlock it",
+            "this account is locked after too many failed logins; try again later or ask an administrator to unlock it",
             details={"locked_until": as_utc(user.locked_until).isoformat()},
         )
     if not verify_password(user.password_hash, password):
@@ -110,8 +107,7 @@ def login(session: Session, settings: Settings, username: str, password: str) ->
             user.locked_until = now + timedelta(minutes=settings.login_lockout_minutes)
             user.failed_logins = 0
             details["locked_until"] = user.locked_until.isoformat()
-        audit.record(session, None, "auth.login_failed", "user", user.id, details=details,
-                     actor_name=user.username)
+        audit.record(session, None, "auth.login_failed", "user", user.id, details=details, actor_name=user.username)
         session.flush()
         if "locked_until" in details:
             raise AccountLocked(
@@ -168,8 +164,7 @@ def refresh(session: Session, settings: Settings, refresh_token: str) -> TokenPa
         raise TokenRejected("this session was ended; log in again")
     if stored.spent_at is not None:
         _revoke_family(session, stored.family)
-        audit.record(session, None, "auth.refresh_reuse", "user", stored.user_id,
-                     details={"family_revoked": True})
+        audit.record(session, None, "auth.refresh_reuse", "user", stored.user_id, details={"family_revoked": True})
         raise TokenRejected("this refresh token was already used, so the session was ended for safety; log in again")
     if as_utc(stored.expires_at) <= utcnow():
         raise TokenRejected("the session expired; log in again")
@@ -252,7 +247,7 @@ def revoke_api_key(session: Session, principal: Principal, key_id: int) -> ApiKe
 def principal_from_api_key(session: Session, plaintext: str) -> Principal | None:
     if not plaintext.startswith(API_KEY_PREFIX) or "." not in plaintext:
         return None
-    prefix = plaintext[len(API_KEY_PREFIX):].split(".", 1)[0]
+    prefix = plaintext[len(API_KEY_PREFIX) :].split(".", 1)[0]
     row = session.execute(
         select(ApiKey, Division.level)
         .join(Division, Division.code == ApiKey.scope_division_code)

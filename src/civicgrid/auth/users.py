@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from civicgrid.auth.secrets import hash_password, password_problem
 from civicgrid.authz.permissions import Role
 from civicgrid.authz.policy import area_codes_of, require_area, restrict
 from civicgrid.authz.scope import Principal
+from civicgrid.core.db import AnySelect
 from civicgrid.core.errors import Conflict, InvalidInput, NotFound
 from civicgrid.geo.models import Division
 from civicgrid.org.models import OrgUnit
@@ -30,7 +31,7 @@ class UserFilter:
     is_active: bool | None = None
 
 
-def query_users(principal: Principal, filters: UserFilter) -> Select[Any]:
+def query_users(principal: Principal, filters: UserFilter) -> AnySelect:
     """Users whose scope lies inside the caller's scope, with their scope division and unit."""
     query = (
         select(User, Division.name, OrgUnit.name)
@@ -148,8 +149,15 @@ def create_user(
         session.flush()
     except IntegrityError as exc:
         raise Conflict(f"the username {name!r} is taken", details={"field": "username"}) from exc
-    audit.record(session, principal, "user.create", "user", user.id,
-                 details={"role": role, "scope": scope_division_code}, actor_name=None if principal else "cli")
+    audit.record(
+        session,
+        principal,
+        "user.create",
+        "user",
+        user.id,
+        details={"role": role, "scope": scope_division_code},
+        actor_name=None if principal else "cli",
+    )
     return user
 
 
@@ -168,10 +176,10 @@ def update_user(session: Session, principal: Principal, user_id: int, changes: d
         raise Conflict("you cannot disable your own account")
     changed = []
     for field in ("display_name", "role", "scope_division_code", "unit_id", "is_active"):
-        if field in changes and (changes[field] is not None or field == "unit_id"):
-            if getattr(user, field) != changes[field]:
-                setattr(user, field, changes[field])
-                changed.append(field)
+        wanted = field in changes and (changes[field] is not None or field == "unit_id")
+        if wanted and getattr(user, field) != changes[field]:
+            setattr(user, field, changes[field])
+            changed.append(field)
     session.flush()
     audit.record(session, principal, "user.update", "user", user.id, details={"fields": changed})
     return user

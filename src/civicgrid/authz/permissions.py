@@ -45,9 +45,7 @@ PERMISSIONS: dict[str, str] = {
 _EVERYONE_SIGNED_IN = {"geo:read", "org:read"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.admin: frozenset(
-        _EVERYONE_SIGNED_IN | {"geo:import", "org:write", "user:read", "user:write", "apikey:write"}
-    ),
+    Role.admin: frozenset(_EVERYONE_SIGNED_IN | {"geo:import", "org:write", "user:read", "user:write", "apikey:write"}),
     Role.center_operator: frozenset(_EVERYONE_SIGNED_IN | {"user:read"}),
     Role.department_staff: frozenset(_EVERYONE_SIGNED_IN),
     Role.community_staff: frozenset(_EVERYONE_SIGNED_IN),

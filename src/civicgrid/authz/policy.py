@@ -14,10 +14,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Select, false
+from sqlalchemy import false
 from sqlalchemy.orm import Session
 
 from civicgrid.authz.scope import Level, Principal, level_rank
+from civicgrid.core.db import AnySelect
 from civicgrid.core.errors import Forbidden, NotFound
 
 M = TypeVar("M")
@@ -35,7 +36,7 @@ def require(principal: Principal, permission: str) -> None:
         )
 
 
-def restrict(query: Select[Any], principal: Principal, permission: str, model: type[Any]) -> Select[Any]:
+def restrict(query: AnySelect, principal: Principal, permission: str, model: type[Any]) -> AnySelect:
     """`query` limited to the rows of `model` inside the principal's scope; 403 without `permission`."""
     require(principal, permission)
     scope = principal.scope

@@ -13,12 +13,12 @@ def utcnow() -> datetime:
 
 def advance(delta: timedelta) -> None:
     """Move the platform clock forward (tests only)."""
-    global _offset  # noqa: PLW0603 - the clock is process-wide by design
+    global _offset
     _offset += delta
 
 
 def reset() -> None:
-    global _offset  # noqa: PLW0603
+    global _offset
     _offset = timedelta(0)
 
 

@@ -28,8 +28,9 @@ _HTTP_CODES = {
 }
 
 
-def _error(status: int, code: str, message: str, details: Any = None,
-           headers: dict[str, str] | None = None) -> JSONResponse:
+def _error(
+    status: int, code: str, message: str, details: Any = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(
         {"error": {"code": code, "message": message, "details": details}}, status_code=status, headers=headers
     )
@@ -48,8 +49,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
-            {"field": _field_path(err.get("loc", ())), "problem": err.get("msg", "invalid"),
-             "where": (err.get("loc") or ["?"])[0]}
+            {
+                "field": _field_path(err.get("loc", ())),
+                "problem": err.get("msg", "invalid"),
+                "where": (err.get("loc") or ["?"])[0],
+            }
             for err in exc.errors()
         ]
         summary = "; ".join(f"{p['field']}: {p['problem']}" for p in problems[:5])

@@ -12,10 +12,11 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
-from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from civicgrid.core.db import AnySelect
 from civicgrid.core.errors import InvalidInput
 
 T = TypeVar("T")
@@ -47,11 +48,11 @@ def list_params(
 
 
 def apply_sort(
-    query: Select[Any],
+    query: AnySelect,
     sort: str | None,
-    allowed: Mapping[str, ColumnElement[Any]],
-    default: Sequence[ColumnElement[Any]],
-) -> Select[Any]:
+    allowed: Mapping[str, ColumnElement[Any] | QueryableAttribute[Any]],
+    default: Sequence[ColumnElement[Any] | QueryableAttribute[Any]],
+) -> AnySelect:
     if not sort:
         return query.order_by(*default)
     clauses = []
@@ -69,9 +70,7 @@ def apply_sort(
     return query.order_by(*clauses, *default)
 
 
-def paginate(
-    session: Session, query: Select[Any], params: ListParams, *, scalars: bool = True
-) -> tuple[list[Any], int]:
+def paginate(session: Session, query: AnySelect, params: ListParams, *, scalars: bool = True) -> tuple[list[Any], int]:
     """Rows of one page (entities, or tuples with `scalars=False`) and the total of the filtered query."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
     page = query.limit(params.page_size).offset((params.page - 1) * params.page_size)

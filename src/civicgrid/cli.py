@@ -1,0 +1,206 @@
+"""`civicgrid …`: set up, load the demo city, serve, administer accounts, verify the audit trail."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from civicgrid.authz.permissions import Role
+from civicgrid.config import Settings, get_settings
+from civicgrid.core.db import Database
+from civicgrid.core.errors import AppError
+
+app = typer.Typer(help="civicgrid — municipal social governance platform", no_args_is_help=True)
+users_cli = typer.Typer(help="User accounts", no_args_is_help=True)
+audit_cli = typer.Typer(help="The audit trail", no_args_is_help=True)
+app.add_typer(users_cli, name="users")
+app.add_typer(audit_cli, name="audit")
+console = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    try:
+        return get_settings()
+    except ValueError as exc:  # pydantic's ValidationError, wrapping UnsafeConfigError among others
+        err.print(f"[red]refusing to start — invalid configuration:[/red] {exc}")
+        raise typer.Exit(2) from exc
+
+
+def _database(settings: Settings) -> Database:
+    if settings.is_sqlite:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return Database(settings.resolved_database_url)
+
+
+def _fail(exc: AppError) -> None:
+    err.print(f"[red]error:[/red] {exc.message}")
+    if exc.details:
+        problems = exc.details if isinstance(exc.details, list) else [exc.details]
+        for problem in problems[:50]:
+            err.print(f"  - {json.dumps(problem, ensure_ascii=False)}")
+        if isinstance(exc.details, list) and len(exc.details) > 50:
+            err.print(f"  … and {len(exc.details) - 50} more")
+    raise typer.Exit(1)
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    )
+
+
+@app.command()
+def init() -> None:
+    """Create the database (if needed) and bring its schema up to date."""
+    from civicgrid.core.migrate import upgrade
+
+    settings = _settings()
+    _database(settings).dispose()
+    upgrade(settings.resolved_database_url)
+    console.print(f"schema up to date: {settings.resolved_database_url.split('@')[-1]}")
+
+
+@app.command()
+def demo(
+    scale: Annotated[float, typer.Option(min=0.001, max=1.0, help="share of the reference city's households")] = 0.05,
+    seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same city")] = 20261129,
+    reset: Annotated[bool, typer.Option(help="delete an existing demo database first")] = False,
+) -> None:
+    """Build the demo city (Bengbu's real divisions, generated boundaries, grids, staff and accounts)."""
+    from civicgrid.core.migrate import upgrade
+    from civicgrid.demo.accounts import DEMO_PASSWORD, create_demo_accounts
+    from civicgrid.demo.city import build_city
+
+    settings = _settings()
+    if settings.mode == "production":
+        err.print("[red]refusing:[/red] the demo city and its published passwords are for demo mode only")
+        raise typer.Exit(2)
+    db_file = settings.data_dir / "civicgrid.db"
+    if settings.is_sqlite and db_file.exists():
+        if not reset:
+            err.print(f"a database already exists at {db_file}; pass --reset to rebuild it")
+            raise typer.Exit(1)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{db_file}{suffix}").unlink(missing_ok=True)
+    database = _database(settings)
+    started = time.perf_counter()
+    upgrade(settings.resolved_database_url)
+    with progress_bar() as bar, database.unit_of_work() as session:
+        stats = build_city(session, scale=scale, seed=seed, progress=bar)
+        task = bar.add_task("accounts", total=1)
+        accounts = create_demo_accounts(session, seed=seed)
+        bar.advance(task)
+    database.dispose()
+    console.print(f"demo city built in {time.perf_counter() - started:.1f} s: {stats}")
+    table = Table(title=f"Demo accounts — password for all: {DEMO_PASSWORD}")
+    for column in ("username", "role", "scope", "what for"):
+        table.add_column(column)
+    for account in accounts:
+        table.add_row(account.username, account.role, f"{account.scope_name} ({account.scope_code})", account.note)
+    console.print(table)
+    console.print("Every grid also has its worker `gw<grid code>` and every community its leader `gl<code>`.")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535)] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64)] = 1,
+    reload: Annotated[bool, typer.Option(help="restart on code changes (development)")] = False,
+) -> None:
+    """Serve the API and the web UI."""
+    import uvicorn
+
+    settings = _settings()
+    console.print(f"civicgrid on http://{host}:{port}  (API docs: http://{host}:{port}/api/v1/docs)")
+    uvicorn.run(
+        "civicgrid.app:serve_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        log_level=settings.log_level.lower(),
+        access_log=False,
+    )
+
+
+@app.command()
+def openapi(out: Annotated[Path | None, typer.Option(help="write here instead of stdout")] = None) -> None:
+    """Print the OpenAPI document (the front end's client is generated from it)."""
+    from civicgrid.app import create_app
+
+    document = create_app(Settings(mode="test", serve_frontend=False), Database("sqlite://")).openapi()
+    text = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    if out is None:
+        sys.stdout.write(text)
+    else:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")
+
+
+@users_cli.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(help="login name (a–z, 0–9, . _ -)")],
+    role: Annotated[str, typer.Option(help=f"one of: {', '.join(r.value for r in Role)}")],
+    scope: Annotated[str, typer.Option(help="division code the account works over")],
+    display_name: Annotated[str | None, typer.Option(help="name shown in the UI")] = None,
+    unit_id: Annotated[int | None, typer.Option(help="organisation unit id")] = None,
+    password: Annotated[str | None, typer.Option(help="omit to be prompted (recommended)")] = None,
+) -> None:
+    """Create an account (as the local administrator)."""
+    from civicgrid.auth.users import create_user
+
+    if password is None:
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    database = _database(_settings())
+    try:
+        with database.unit_of_work() as session:
+            user = create_user(
+                session,
+                None,
+                username=username,
+                display_name=display_name or username,
+                password=password,
+                role=role,
+                scope_division_code=scope,
+                unit_id=unit_id,
+            )
+            user_id = user.id
+    except AppError as exc:
+        _fail(exc)
+    console.print(f"created user {username} (id {user_id}, role {role}, scope {scope})")
+
+
+@audit_cli.command("verify")
+def audit_verify() -> None:
+    """Check the hash chain; exit 1 and name the first broken record if any was altered, removed or moved."""
+    from civicgrid.audit.service import count, verify_chain
+
+    database = _database(_settings())
+    with database.unit_of_work(write=False) as session, progress_bar() as bar:
+        task = bar.add_task("verifying audit chain", total=count(session))
+        result = verify_chain(session, progress=lambda n: bar.advance(task, n))
+    if result.ok:
+        console.print(f"audit chain intact: {result.checked} records")
+        return
+    err.print(f"[red]audit chain broken at record {result.first_broken_seq}:[/red] {result.reason}")
+    raise typer.Exit(1)
+
+
+def _mount_domain_commands() -> None:
+    from civicgrid.geo.cli import geo_cli
+
+    app.add_typer(geo_cli, name="geo", help="The administrative map: imports, grids, lookup")
+
+
+_mount_domain_commands()

@@ -98,13 +98,29 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     if settings.serve_frontend:
-        _mount_spa(app, FRONTEND_DIST)
+        _mount_spa(app, FRONTEND_DIST, _content_security_policy(settings))
     return app
 
 
-def _mount_spa(app: FastAPI, dist: Path) -> None:
+def _content_security_policy(settings: Settings) -> str:
+    """No third-party scripts ever; a configured basemap may load styles, tiles and glyphs over https."""
+    remote = " https:" if settings.map_style_url else ""
+    return (
+        "default-src 'self'; script-src 'self'; worker-src 'self' blob:; child-src blob:; "
+        f"img-src 'self' data: blob:{remote}; style-src 'self' 'unsafe-inline'; font-src 'self' data:{remote}; "
+        f"connect-src 'self'{remote}; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
+    )
+
+
+def _mount_spa(app: FastAPI, dist: Path, csp: str) -> None:
     """Serve the built UI; unknown non-API paths fall back to index.html for client-side routes."""
     index = dist / "index.html"
+    html_headers = {
+        "Cache-Control": "no-cache",
+        "Content-Security-Policy": csp,
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "same-origin",
+    }
 
     @app.get("/{path:path}", include_in_schema=False)
     def spa(path: str) -> Any:
@@ -117,7 +133,7 @@ def _mount_spa(app: FastAPI, dist: Path) -> None:
         if path and candidate.is_file() and dist.resolve() in candidate.parents:
             return FileResponse(candidate)
         if index.is_file():
-            return FileResponse(index, headers={"Cache-Control": "no-cache"})
+            return FileResponse(index, headers=html_headers)
         return PlainTextResponse(
             "The web UI is not built. Run `make demo` (or `make frontend`) to build it; the API is at /api/v1/docs.",
             status_code=503,

@@ -1,0 +1,160 @@
+"""Scope enforcement through every route, generated from the app's own route table.
+
+For each perspective (a grid worker of grid A1; a district operator of the other district) every
+API route is called with path parameters and bodies that point at objects outside the caller's scope.
+Reads of such objects answer 403 or 404; lists answer only what is inside the scope; writes change
+nothing. A route with a path parameter this table does not know fails the test, so new routes must be
+added here — that is the point.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
+
+from tests.support.api import auth_headers
+from tests.support.city import (
+    COMMUNITY_A,
+    COMMUNITY_B,
+    DISTRICT,
+    GRID_A1,
+    GRID_A2,
+    GRID_B1,
+    GRID_B2,
+    OTHER_DISTRICT,
+    STREET_A,
+    STREET_B,
+    TinyCity,
+)
+
+# Routes every signed-in account may call about itself, and public routes.
+SELF_OR_PUBLIC = {
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/refresh"),
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/auth/me"),
+    ("GET", "/api/v1/auth/roles"),
+    ("GET", "/api/v1/meta"),
+}
+
+
+@dataclass(frozen=True)
+class Perspective:
+    username: str
+    foreign_division: str  # a division outside the caller's scope
+    foreign_user: str  # an account outside the caller's scope
+    foreign_codes: tuple[str, ...]  # codes that must never appear in what the caller reads
+    point_outside: tuple[float, float]  # a point in the city but outside the caller's scope
+
+
+PERSPECTIVES = {
+    "grid_worker_A1": Perspective(
+        "worker.a1", GRID_B1, "worker.b1",
+        (GRID_A2, GRID_B1, GRID_B2, COMMUNITY_B, STREET_B, OTHER_DISTRICT), (117.1, 32.7),
+    ),
+    "other_district_operator": Perspective(
+        "other.operator", GRID_A1, "worker.a1",
+        (DISTRICT, STREET_A, STREET_B, COMMUNITY_A, COMMUNITY_B, GRID_A1, GRID_A2, GRID_B1, GRID_B2),
+        (117.1, 32.2),
+    ),
+}
+
+
+def _api_routes(client: TestClient) -> list[tuple[str, str]]:
+    routes = []
+    for route in client.app.routes:  # type: ignore[attr-defined]
+        if isinstance(route, APIRoute) and route.path.startswith("/api/v1"):
+            for method in sorted(route.methods - {"HEAD", "OPTIONS"}):
+                if (method, route.path) not in SELF_OR_PUBLIC:
+                    routes.append((method, route.path))
+    return sorted(routes)
+
+
+def _path_values(city: TinyCity, p: Perspective) -> dict[str, str]:
+    return {
+        "code": p.foreign_division,
+        "user_id": str(city.users[p.foreign_user]),
+        "key_id": "1",
+        "unit_id": str(city.units["committee-b" if p.username == "worker.a1" else "committee-a"]),
+    }
+
+
+def _foreign_body(city: TinyCity, p: Perspective) -> dict[str, Any]:
+    """A body that would create or change something outside the caller's scope."""
+    return {
+        "username": "intruder.account",
+        "display_name": "intruder",
+        "password": "Intruder-Pass-123",
+        "role": "grid_worker",
+        "scope_division_code": p.foreign_division,
+        "division_code": p.foreign_division,
+        "duty": "grid_worker",
+        "user_id": city.users[p.username],
+        "name": "intruder key",
+        "is_active": False,
+        "points": [list(p.point_outside)],
+    }
+
+
+def _assert_no_foreign_data(body: str, p: Perspective, where: str) -> None:
+    for code in p.foreign_codes:
+        assert not re.search(rf"(?<!\d){code}(?!\d)", body), f"{where} leaked {code}"
+    assert p.foreign_user not in body, f"{where} leaked account {p.foreign_user}"
+
+
+@pytest.mark.parametrize("perspective", sorted(PERSPECTIVES))
+def test_every_route_keeps_to_the_callers_scope(client: TestClient, tiny_city: TinyCity, perspective: str) -> None:
+    p = PERSPECTIVES[perspective]
+    headers = auth_headers(client, p.username)
+    values = _path_values(tiny_city, p)
+    checked = 0
+    for method, path in _api_routes(client):
+        names = re.findall(r"{(\w+)(?::\w+)?}", path)
+        unknown = [n for n in names if n not in values]
+        assert not unknown, f"add a value for path parameter(s) {unknown} of {method} {path} to this matrix"
+        url = path
+        for name in names:
+            url = re.sub(rf"{{{name}(?::\w+)?}}", values[name], url)
+        where = f"{p.username}: {method} {url}"
+        if method == "GET":
+            params = {"lon": p.point_outside[0], "lat": p.point_outside[1], "parent_code": p.foreign_division,
+                      "division_code": p.foreign_division, "level": "grid", "page_size": 500}
+            response = client.get(url, headers=headers, params=params)
+            if names:
+                assert response.status_code in (403, 404), f"{where} answered {response.status_code}"
+            else:
+                assert response.status_code in (200, 403, 404, 422), f"{where} answered {response.status_code}"
+                if response.status_code == 200:
+                    _assert_no_foreign_data(response.text, p, where)
+        else:
+            body = _foreign_body(tiny_city, p)
+            response = client.request(method, url, headers=headers, json=body)
+            assert response.status_code in (400, 403, 404, 409, 415, 422), f"{where} answered {response.status_code}"
+            if response.status_code < 300:  # pragma: no cover - the assertion above already failed
+                _assert_no_foreign_data(response.text, p, where)
+        assert response.json().get("error") or response.status_code == 200, where
+        checked += 1
+    assert checked >= 15  # the matrix really walked the API
+
+
+def test_the_same_routes_answer_inside_the_scope(client: TestClient, tiny_city: TinyCity) -> None:
+    """The control: the grid worker reads the own grid, so the refusals above are about scope."""
+    headers = auth_headers(client, "worker.a1")
+    own = client.get(f"/api/v1/geo/divisions/{GRID_A1}", headers=headers)
+    assert own.status_code == 200, own.text
+    listed = client.get("/api/v1/geo/divisions", headers=headers).json()
+    assert [item["code"] for item in listed["items"]] == [GRID_A1]
+    features = client.get("/api/v1/geo/boundaries", params={"level": "grid"}, headers=headers).json()["features"]
+    assert [f["properties"]["code"] for f in features] == [GRID_A1]
+
+
+def test_higher_scope_sees_everything_below(client: TestClient, tiny_city: TinyCity) -> None:
+    headers = auth_headers(client, "district.operator")
+    grids = client.get("/api/v1/geo/divisions", params={"level": "grid"}, headers=headers).json()
+    assert sorted(item["code"] for item in grids["items"]) == [GRID_A1, GRID_A2, GRID_B1, GRID_B2]
+    assert client.get(f"/api/v1/geo/divisions/{OTHER_DISTRICT}", headers=headers).status_code == 404

@@ -1,0 +1,44 @@
+/**
+ * Named shapes of the API, derived from the generated `paths` by endpoint (not by schema component
+ * name), so regenerating `schema.d.ts` from the back end's real OpenAPI document keeps these stable.
+ */
+import type { paths } from './schema'
+
+type Json<R> = R extends { content: { 'application/json': infer T } } ? T : never
+type Ok<Op> = Op extends { responses: infer Rs }
+  ? Rs extends { 200: infer R }
+    ? Json<R>
+    : Rs extends { 201: infer R }
+      ? Json<R>
+      : never
+  : never
+type Body<Op> = Op extends { requestBody?: infer B } ? Json<NonNullable<B>> : never
+type Query<Op> = Op extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never
+
+export type TokenOut = Ok<paths['/api/v1/auth/login']['post']>
+export type Me = Ok<paths['/api/v1/auth/me']['get']>
+export type Role = Ok<paths['/api/v1/auth/roles']['get']>[number]
+export type Meta = Ok<paths['/api/v1/meta']['get']>
+
+export type DivisionPage = Ok<paths['/api/v1/geo/divisions']['get']>
+export type Division = DivisionPage['items'][number]
+export type DivisionDetail = Ok<paths['/api/v1/geo/divisions/{code}']['get']>
+export type DivisionSummary = Ok<paths['/api/v1/geo/summary/{code}']['get']>
+export type BoundaryCollection = Ok<paths['/api/v1/geo/boundaries']['get']>
+export type BoundaryLevel = NonNullable<Query<paths['/api/v1/geo/boundaries']['get']>['level']>
+
+export type UserPage = Ok<paths['/api/v1/users']['get']>
+export type User = UserPage['items'][number]
+export type UserCreate = Body<paths['/api/v1/users']['post']>
+export type UserPatch = Body<paths['/api/v1/users/{id}']['patch']>
+
+export type AuditPage = Ok<paths['/api/v1/audit/records']['get']>
+export type AuditRecord = AuditPage['items'][number]
+export type AuditQuery = Query<paths['/api/v1/audit/records']['get']>
+export type AuditVerify = Ok<paths['/api/v1/audit/verify']['get']>
+
+export type UnitPage = Ok<paths['/api/v1/org/units']['get']>
+export type Unit = UnitPage['items'][number]
+
+export type Level = 'city' | 'district' | 'street' | 'community' | 'grid'
+export const LEVELS: readonly Level[] = ['city', 'district', 'street', 'community', 'grid']

@@ -1,0 +1,40 @@
+/**
+ * Which pages a user may open, from the permission codes of `GET /auth/me`.
+ * The router's guard and the side menu both use this one table.
+ */
+export interface MenuEntry {
+  /** route name and i18n key `menu.<name>` */
+  name: 'map' | 'divisions' | 'users' | 'audit'
+  path: string
+  permission: string
+  icon: 'MapLocation' | 'Share' | 'User' | 'Document'
+}
+
+export const MENU: readonly MenuEntry[] = [
+  { name: 'map', path: '/map', permission: 'geo:read', icon: 'MapLocation' },
+  { name: 'divisions', path: '/divisions', permission: 'geo:read', icon: 'Share' },
+  { name: 'users', path: '/users', permission: 'user:read', icon: 'User' },
+  { name: 'audit', path: '/audit', permission: 'audit:read', icon: 'Document' },
+]
+
+export function hasPermission(permissions: readonly string[], required: string | undefined): boolean {
+  return required === undefined || permissions.includes(required)
+}
+
+/** The menu entries a user with these permissions sees, in menu order. */
+export function menuFor(permissions: readonly string[]): MenuEntry[] {
+  return MENU.filter((entry) => hasPermission(permissions, entry.permission))
+}
+
+/** Where a signed-in user lands: the first page they may open, or the "no functions" page. */
+export function homePath(permissions: readonly string[]): string {
+  return menuFor(permissions)[0]?.path ?? '/no-access'
+}
+
+/** A `?redirect=` target is honoured only if it is an in-app path (never another origin). */
+export function safeRedirect(value: unknown): string | null {
+  if (typeof value !== 'string') return null
+  if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return null
+  if (value.startsWith('/login')) return null
+  return value
+}

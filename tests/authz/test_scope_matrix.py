@@ -54,11 +54,16 @@ class Perspective:
 
 PERSPECTIVES = {
     "grid_worker_A1": Perspective(
-        "worker.a1", GRID_B1, "worker.b1",
-        (GRID_A2, GRID_B1, GRID_B2, COMMUNITY_B, STREET_B, OTHER_DISTRICT), (117.1, 32.7),
+        "worker.a1",
+        GRID_B1,
+        "worker.b1",
+        (GRID_A2, GRID_B1, GRID_B2, COMMUNITY_B, STREET_B, OTHER_DISTRICT),
+        (117.1, 32.7),
     ),
     "other_district_operator": Perspective(
-        "other.operator", GRID_A1, "worker.a1",
+        "other.operator",
+        GRID_A1,
+        "worker.a1",
         (DISTRICT, STREET_A, STREET_B, COMMUNITY_A, COMMUNITY_B, GRID_A1, GRID_A2, GRID_B1, GRID_B2),
         (117.1, 32.2),
     ),
@@ -122,8 +127,14 @@ def test_every_route_keeps_to_the_callers_scope(client: TestClient, tiny_city: T
             url = re.sub(rf"{{{name}(?::\w+)?}}", values[name], url)
         where = f"{p.username}: {method} {url}"
         if method == "GET":
-            params = {"lon": p.point_outside[0], "lat": p.point_outside[1], "parent_code": p.foreign_division,
-                      "division_code": p.foreign_division, "level": "grid", "page_size": 500}
+            params = {
+                "lon": p.point_outside[0],
+                "lat": p.point_outside[1],
+                "parent_code": p.foreign_division,
+                "division_code": p.foreign_division,
+                "level": "grid",
+                "page_size": 500,
+            }
             response = client.get(url, headers=headers, params=params)
             if names:
                 assert response.status_code in (403, 404), f"{where} answered {response.status_code}"

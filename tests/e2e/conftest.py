@@ -62,7 +62,12 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if not (REPO / "frontend" / "dist" / "index.html").is_file():
         _missing("the UI is not built (run `make frontend`)")
     data_dir = tmp_path_factory.mktemp("e2e-city")
-    env = {**os.environ, "CIVICGRID_MODE": "demo", "CIVICGRID_DATA_DIR": str(data_dir), "CIVICGRID_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "CIVICGRID_MODE": "demo",
+        "CIVICGRID_DATA_DIR": str(data_dir),
+        "CIVICGRID_LOG_LEVEL": "WARNING",
+    }
     env.pop("CIVICGRID_DATABASE_URL", None)
     cli = [sys.executable, "-m", "civicgrid"]
     subprocess.run([*cli, "demo", "--scale", E2E_SCALE], env=env, check=True, cwd=REPO, capture_output=True)

@@ -32,9 +32,7 @@ class Division(Base):
     code: Mapped[str] = mapped_column(String(15), primary_key=True)
     name: Mapped[str] = mapped_column(String(100), index=True)
     level: Mapped[str] = mapped_column(String(10), index=True)
-    parent_code: Mapped[str | None] = mapped_column(
-        ForeignKey("geo_division.code", ondelete="RESTRICT"), index=True
-    )
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("geo_division.code", ondelete="RESTRICT"), index=True)
     city_code: Mapped[str] = mapped_column(String(15), index=True)
     district_code: Mapped[str | None] = mapped_column(String(15), index=True)
     street_code: Mapped[str | None] = mapped_column(String(15), index=True)

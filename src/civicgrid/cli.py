@@ -131,6 +131,7 @@ def serve(
         reload=reload,
         log_level=settings.log_level.lower(),
         access_log=False,
+        log_config=None,  # our JSON logging (configured by the app factory) applies to uvicorn too
     )
 
 

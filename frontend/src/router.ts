@@ -1,7 +1,7 @@
-import { createRouter, createWebHistory, type RouteLocationRaw, type RouteRecordRaw } from 'vue-router'
+import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import AppLayout from '@/layout/AppLayout.vue'
 import LoginPage from '@/modules/auth/LoginPage.vue'
-import { hasPermission, homePath } from '@/lib/menu'
+import { guardDecision } from '@/lib/guard'
 import { useAuthStore } from '@/stores/auth'
 
 declare module 'vue-router' {
@@ -56,29 +56,6 @@ export const routes: RouteRecordRaw[] = [
     meta: { public: true },
   },
 ]
-
-export interface GuardTarget {
-  name?: string | symbol | null | undefined
-  fullPath: string
-  meta: { public?: boolean; permission?: string }
-}
-
-export interface GuardState {
-  authenticated: boolean
-  permissions: readonly string[]
-}
-
-/** The guard's decision, separated from the router so it can be tested: true = go on, else where to. */
-export function guardDecision(to: GuardTarget, state: GuardState): true | RouteLocationRaw {
-  if (to.name === 'login') return state.authenticated ? homePath(state.permissions) : true
-  if (to.meta.public) return true
-  if (!state.authenticated) {
-    return to.fullPath === '/' ? { name: 'login' } : { name: 'login', query: { redirect: to.fullPath } }
-  }
-  if (to.name === 'home') return homePath(state.permissions)
-  if (!hasPermission(state.permissions, to.meta.permission)) return homePath(state.permissions)
-  return true
-}
 
 export const router = createRouter({
   history: createWebHistory('/'),

@@ -1,6 +1,6 @@
 /** Client-side checks of the user form; the server checks again and its message wins. */
 export const USERNAME_PATTERN = /^[A-Za-z0-9._-]{3,64}$/
-export const PASSWORD_MIN_LENGTH = 8
+export const PASSWORD_MIN_LENGTH = 10 // the server's MIN_PASSWORD_LENGTH
 
 export function validUsername(value: string): boolean {
   return USERNAME_PATTERN.test(value)

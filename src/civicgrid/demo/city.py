@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 import shapely
+from rich.progress import Progress as RichProgress
+from rich.progress import TaskID
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy.orm import Session
 
@@ -58,6 +60,21 @@ SEATS: dict[str, tuple[float, float]] = {
 COUNTIES = ("340321", "340322", "340323")
 
 Progress = Callable[[str, int, int], None]
+
+
+def _reporter(progress: Progress | RichProgress | None) -> Progress | None:
+    """A (stage, done, total) callback from a callback or a Rich progress display (one bar per stage)."""
+    if progress is None or not isinstance(progress, RichProgress):
+        return progress
+    bar = progress
+    tasks: dict[str, TaskID] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        if stage not in tasks:
+            tasks[stage] = bar.add_task(stage, total=total)
+        bar.update(tasks[stage], completed=done, total=total)
+
+    return report
 
 
 @dataclass
@@ -206,7 +223,8 @@ def build_geometry(
                 urbanness = [(-_urban_share(nodes, c), float(rng.uniform()), i) for i, c in enumerate(children)]
                 order = [i for _, _, i in sorted(urbanness)]
                 seeds = partition.ring_seeds(fine, members, centre, order, targets, rng)
-            groups = partition.split_cells(fine, members, seeds, targets)
+            fixed = np.array([level == Level.district and c not in COUNTIES for c in children])
+            groups = partition.split_cells(fine, members, seeds, targets, fixed=fixed)
             shapes = [partition.union_cells(fine, group) for group in groups]
             for child, shape in zip(children, _single_parts(shapes), strict=True):
                 nodes[child].geometry = shape
@@ -284,9 +302,17 @@ def _rollup(nodes: dict[str, _Node]) -> None:
 
 
 def build_city(
-    session: Session, *, scale: float = 0.05, seed: int = 20261129, progress: Progress | None = None
+    session: Session,
+    *,
+    scale: float = 0.05,
+    seed: int = 20261129,
+    progress: Progress | RichProgress | None = None,
 ) -> CityStats:
-    """Write the demo city's divisions, grids and organisation units (the caller commits)."""
+    """Write the demo city's divisions, grids and organisation units (the caller commits).
+
+    `progress` is a `(stage, done, total)` callback or a Rich `Progress` (one bar per stage).
+    """
+    report = _reporter(progress)
     if not 0 < scale <= 10:
         raise ValueError("scale must be in (0, 10]")
     timings: dict[str, float] = {}
@@ -296,10 +322,10 @@ def build_city(
     outline = load_outline()
     _households(nodes, scale, rng)
     _rollup(nodes)
-    build_geometry(nodes, outline, rng, progress)
+    build_geometry(nodes, outline, rng, report)
     timings["boundaries"] = time.perf_counter() - started
     mark = time.perf_counter()
-    grid_rows = _grid_rows(nodes, rng, progress)
+    grid_rows = _grid_rows(nodes, rng, report)
     timings["grids"] = time.perf_counter() - mark
     mark = time.perf_counter()
     rows: list[dict[str, Any]] = []

@@ -107,7 +107,12 @@ def fine_cells(outline: BaseGeometry, points: FloatArray) -> FineCells:
 
 
 def _power_assign(
-    xy: FloatArray, area: FloatArray, seeds: FloatArray, targets: FloatArray, iterations: int
+    xy: FloatArray,
+    area: FloatArray,
+    seeds: FloatArray,
+    targets: FloatArray,
+    iterations: int,
+    fixed: npt.NDArray[np.bool_] | None = None,
 ) -> IntArray:
     """Capacity-constrained power diagram of the cells: labels such that areas approach targets."""
     weights = np.zeros(len(seeds))
@@ -122,7 +127,8 @@ def _power_assign(
         sx = np.bincount(labels, weights=xy[:, 0] * area, minlength=len(seeds))
         sy = np.bincount(labels, weights=xy[:, 1] * area, minlength=len(seeds))
         moved = np.column_stack([sx, sy]) / np.maximum(got, 1e-300)[:, None]
-        seeds = np.where((counts > 0)[:, None], 0.5 * seeds + 0.5 * moved, seeds)
+        movable = counts > 0 if fixed is None else (counts > 0) & ~fixed
+        seeds = np.where(movable[:, None], 0.5 * seeds + 0.5 * moved, seeds)
     return labels
 
 
@@ -154,8 +160,12 @@ def split_cells(
     targets: FloatArray,
     *,
     iterations: int = 40,
+    fixed: npt.NDArray[np.bool_] | None = None,
 ) -> list[IntArray]:
-    """Split the parent's cells `members` into len(seeds) connected, non-empty groups sized by `targets`."""
+    """Split the parent's cells `members` into len(seeds) connected, non-empty groups sized by `targets`.
+
+    Seeds flagged in `fixed` stay where they are (anchored seats); the others drift to their centroid.
+    """
     k = len(seeds)
     if k == 1:
         return [members]
@@ -164,7 +174,7 @@ def split_cells(
     xy = fine.xy[members]
     area = fine.clipped_area[members]
     targets = targets / targets.sum() * area.sum()
-    labels = _power_assign(xy, area, seeds, targets, iterations)
+    labels = _power_assign(xy, area, seeds, targets, iterations, fixed)
     # Every child gets at least one cell: the free cell nearest to its seed, taken from a larger sibling.
     for child in range(k):
         if not np.any(labels == child):

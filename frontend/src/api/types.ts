@@ -24,13 +24,37 @@ export type DivisionPage = Ok<paths['/api/v1/geo/divisions']['get']>
 export type Division = DivisionPage['items'][number]
 export type DivisionDetail = Ok<paths['/api/v1/geo/divisions/{code}']['get']>
 export type DivisionSummary = Ok<paths['/api/v1/geo/summary/{code}']['get']>
-export type BoundaryCollection = Ok<paths['/api/v1/geo/boundaries']['get']>
-export type BoundaryLevel = NonNullable<Query<paths['/api/v1/geo/boundaries']['get']>['level']>
+export type Staff = NonNullable<DivisionDetail['grid_worker']>
+
+/** Levels the map draws (`level` of `/geo/boundaries` below the city). */
+export type BoundaryLevel = 'district' | 'street' | 'community' | 'grid'
+
+/**
+ * `/geo/boundaries` answers GeoJSON whose schema the OpenAPI document leaves open (`features: object[]`);
+ * the server's contract for each feature's properties is this one.
+ */
+export interface BoundaryProperties {
+  code: string
+  name: string
+  level: Level
+  parent_code: string | null
+  households: number
+  population: number
+}
+export interface BoundaryFeature {
+  type: 'Feature'
+  geometry: unknown
+  properties: BoundaryProperties
+}
+export interface BoundaryCollection {
+  type: 'FeatureCollection'
+  features: BoundaryFeature[]
+}
 
 export type UserPage = Ok<paths['/api/v1/users']['get']>
 export type User = UserPage['items'][number]
 export type UserCreate = Body<paths['/api/v1/users']['post']>
-export type UserPatch = Body<paths['/api/v1/users/{id}']['patch']>
+export type UserPatch = Body<paths['/api/v1/users/{user_id}']['patch']>
 
 export type AuditPage = Ok<paths['/api/v1/audit/records']['get']>
 export type AuditRecord = AuditPage['items'][number]

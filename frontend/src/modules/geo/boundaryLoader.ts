@@ -6,11 +6,9 @@
  * `maxParents` at a time), unless the scope is small enough to fetch them all at once. Every answer is
  * cached for the life of the page, so panning back costs nothing.
  */
-import type { BoundaryCollection, BoundaryLevel, Level } from '@/api/types'
+import type { BoundaryCollection, BoundaryFeature, BoundaryLevel, Level } from '@/api/types'
 import { areaKm2, bbox, bboxIntersects, density, labelPoint, type BBox } from '@/lib/geometry'
 import { fetchWholeScope, parentLevel } from '@/lib/levels'
-
-export type BoundaryFeature = BoundaryCollection['features'][number]
 
 export interface LoadedFeature {
   code: string

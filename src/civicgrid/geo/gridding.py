@@ -160,6 +160,8 @@ def partition_polygon(
         raise InvalidInput(f"the number of grids must be at least 1, got {k}")
     if polygon.is_empty or polygon.geom_type not in ("Polygon", "MultiPolygon"):
         raise InvalidInput("only a Polygon or MultiPolygon can be divided into grids")
+    if not polygon.is_valid:
+        raise InvalidInput(f"the polygon is invalid: {shapely.is_valid_reason(polygon)}; repair it first")
     if k == 1:
         return [polygon]
     rng = rng or np.random.default_rng(0)

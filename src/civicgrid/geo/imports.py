@@ -287,16 +287,18 @@ def _check_overlaps(shapes: list[_Shape], problems: list[Problem]) -> None:
     smaller = np.minimum(areas[left], areas[right])
     for i, j, amount, small in zip(left, right, overlap, smaller, strict=True):
         if small > 0 and amount / small > SIBLING_OVERLAP_TOLERANCE:
-            a, b = (shapes[i], shapes[j]) if shapes[i].from_file else (shapes[j], shapes[i])
-            km2 = amount * area_km2(a.geometry) / max(a.geometry.area, 1e-30)
-            problems.append(
-                problem(
-                    a.code,
-                    a.index,
-                    "geometry",
-                    f"overlaps its sibling {b.code} by {km2:.4f} km² ({100 * amount / small:.2f} % of the smaller)",
+            for a, b in ((shapes[i], shapes[j]), (shapes[j], shapes[i])):
+                if not a.from_file:
+                    continue
+                km2 = amount * area_km2(a.geometry) / max(a.geometry.area, 1e-30)
+                problems.append(
+                    problem(
+                        a.code,
+                        a.index,
+                        "geometry",
+                        f"overlaps its sibling {b.code} by {km2:.4f} km² ({100 * amount / small:.2f} % of the smaller)",
+                    )
                 )
-            )
 
 
 def _nesting_problems(session: Session, shapes: list[_Shape]) -> list[Problem]:

@@ -147,9 +147,12 @@ def load_index(session: Session, token: str | None = None) -> GridIndex:
         .where(Division.level == Level.grid.value, Division.geometry.is_not(None))
         .order_by(Division.code)
     ).all()
-    names = dict(
-        session.execute(select(Division.code, Division.name).where(Division.level != Level.grid.value)).tuples().all()
-    )
+    names = {
+        str(code): str(name)
+        for code, name in session.execute(
+            select(Division.code, Division.name).where(Division.level != Level.grid.value)
+        )
+    }
     cities = [
         from_wkb(blob)  # type: ignore[arg-type]  # filtered on IS NOT NULL
         for (blob,) in session.execute(
@@ -168,6 +171,9 @@ def get_index(session: Session) -> GridIndex:
     """The cached index of the session's database, rebuilt when the geo revision changed."""
     key = _database_key(session)
     token = service.current_revision(session)
+    if not token:
+        # Rows written without a revision (tests, manual SQL): never trust a cached copy.
+        return load_index(session, token)
     index = _cache.get(key)
     if index is not None and index.token == token:
         return index

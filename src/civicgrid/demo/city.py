@@ -231,6 +231,8 @@ def build_geometry(
             next_parents.extend(children)
             if progress:
                 progress(f"{level.value} boundaries", done + 1, len(parents))
+        if progress:
+            progress(f"{level.value} boundaries", len(parents), len(parents))
         parents = next_parents
 
 

@@ -20,8 +20,11 @@ export interface DivisionView {
   detail: DivisionDetail
   /** the grid's worker (grids only) */
   worker: Staff | null
-  /** the grid leader (网格长) of a community, or of the community a grid belongs to */
-  leader: Staff | null
+  /**
+   * the grid leader (网格长) of a community, or of the community a grid belongs to; `undefined` when it
+   * cannot be known (the community is outside the user's scope)
+   */
+  leader: Staff | null | undefined
 }
 
 export function getDivision(code: string): Promise<DivisionDetail> {
@@ -34,11 +37,13 @@ export function getDivision(code: string): Promise<DivisionDetail> {
  */
 export async function getDivisionView(code: string): Promise<DivisionView> {
   const detail = await getDivision(code)
-  let leader = detail.grid_leader ?? null
-  if (detail.level === 'grid' && detail.parent_code && !leader) {
-    leader = await getDivision(detail.parent_code)
-      .then((community) => community.grid_leader ?? null)
-      .catch(() => null)
+  let leader: Staff | null | undefined = detail.grid_leader ?? null
+  if (detail.level === 'grid') {
+    leader = detail.parent_code
+      ? await getDivision(detail.parent_code)
+          .then((community) => community.grid_leader ?? null)
+          .catch(() => undefined)
+      : undefined
   }
   return { detail, worker: detail.grid_worker ?? null, leader }
 }

@@ -1,6 +1,7 @@
 /** The map's own layers: one GeoJSON source per level, filled by population density, plus a highlight. */
 import type { LayerSpecification, StyleSpecification } from 'maplibre-gl'
 import type { BoundaryLevel } from '@/api/types'
+import { stepExpression } from '@/lib/classes'
 import { MAP_LEVELS } from '@/lib/levels'
 
 export const HIGHLIGHT_SOURCE = 'cg-highlight'
@@ -14,16 +15,6 @@ export function fillLayerId(level: BoundaryLevel): string {
 export function lineLayerId(level: BoundaryLevel): string {
   return `cg-${level}-line`
 }
-
-/** Density stops (people/km²) and their colours; shared by the layer and the legend. */
-export const DENSITY_STOPS: readonly [number, string][] = [
-  [0, '#f1f7fd'],
-  [300, '#cfe3f4'],
-  [1000, '#9cc7e4'],
-  [3000, '#5fa2d1'],
-  [8000, '#2f78b7'],
-  [20000, '#0f4c8f'],
-]
 
 /** A style with no basemap: a plain background, no glyphs, no sprites, no network. */
 export function offlineStyle(): StyleSpecification {
@@ -42,8 +33,8 @@ const LINE_COLOUR: Record<BoundaryLevel, string> = {
 }
 
 export function boundaryLayers(level: BoundaryLevel): LayerSpecification[] {
-  const colour: unknown[] = ['interpolate', ['linear'], ['coalesce', ['get', 'density'], 0]]
-  for (const [stop, c] of DENSITY_STOPS) colour.push(stop, c)
+  // Recoloured with quantile classes once features are loaded (see MapPage).
+  const colour = stepExpression('density', [0])
   return [
     {
       id: fillLayerId(level),

@@ -52,7 +52,7 @@ def test_boundaries_are_scoped_and_simplified(client: TestClient, tiny_city: Tin
 
 
 def test_lookup_single_batch_and_outside(client: TestClient, tiny_city: TinyCity) -> None:
-    headers = auth_headers(client, "worker.b1")
+    headers = auth_headers(client, "operator")
     hit = client.get("/api/v1/geo/lookup", params={"lon": 117.1, "lat": 32.2}, headers=headers).json()
     assert hit["grid_code"] == GRID_A1
     assert hit["community_code"] == COMMUNITY_A
@@ -66,7 +66,17 @@ def test_lookup_single_batch_and_outside(client: TestClient, tiny_city: TinyCity
         json={"points": [[117.1, 32.2], [117.3, 32.7], [116.0, 31.0]]},
         headers=headers,
     ).json()
-    assert batch == {"grid_codes": [GRID_A1, GRID_B2, None], "found": 2, "outside": 1}
+    assert batch == {"grid_codes": [GRID_A1, GRID_B2, None], "found": 2, "outside": 1, "outside_scope": 0}
+    # A grid worker learns only about the own grid: other grids answer as outside the scope.
+    worker = auth_headers(client, "worker.b1")
+    foreign = client.get("/api/v1/geo/lookup", params={"lon": 117.1, "lat": 32.2}, headers=worker)
+    assert_error(foreign, 404, "outside_scope")
+    own = client.get("/api/v1/geo/lookup", params={"lon": 117.1, "lat": 32.7}, headers=worker).json()
+    assert own["grid_code"] == "340303002001001"
+    scoped = client.post(
+        "/api/v1/geo/lookup/batch", json={"points": [[117.1, 32.2], [117.1, 32.7], [116.0, 31.0]]}, headers=worker
+    ).json()
+    assert scoped == {"grid_codes": [None, "340303002001001", None], "found": 1, "outside": 1, "outside_scope": 1}
     too_many = client.post("/api/v1/geo/lookup/batch", json={"points": [[117.1, 32.2]] * 10_001}, headers=headers)
     assert_error(too_many, 422)
 

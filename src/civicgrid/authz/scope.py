@@ -47,7 +47,11 @@ class Principal:
 
     @property
     def actor_label(self) -> str:
-        return f"apikey:{self.api_key_id}" if self.api_key_id is not None else f"user:{self.user_id}"
+        if self.api_key_id is not None:
+            return f"apikey:{self.api_key_id}"
+        if self.user_id is not None:
+            return f"user:{self.user_id}"
+        return f"system:{self.username}"  # a local operator at the command line
 
     def can(self, permission: str) -> bool:
         return permission in self.permissions

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import JSONResponse
 
 from civicgrid.auth.deps import PrincipalDep
-from civicgrid.authz.policy import require
-from civicgrid.core.errors import InvalidInput
+from civicgrid.authz.policy import in_scope, require
+from civicgrid.authz.scope import Level
+from civicgrid.core.errors import InvalidInput, NotFound
 from civicgrid.core.pagination import ListParams, Page, list_params
 from civicgrid.core.web import SessionDep
 from civicgrid.geo import boundaries as boundary_service
@@ -109,6 +110,10 @@ def lookup_point(
     """The grid containing a WGS84 point, with its community, street, district and city (404 outside)."""
     require(principal, "geo:read")
     found = lookup.lookup_point(session, lon, lat)
+    if not in_scope(
+        principal, {level: code for level, (code, _name) in found.ancestors.items()} | {Level.grid: found.grid_code}
+    ):
+        raise NotFound("this point lies in a grid outside your scope", code="outside_scope")
     names = {level.value: value for level, value in found.ancestors.items()}
 
     def code_of(level: str) -> str | None:
@@ -138,8 +143,12 @@ def lookup_batch(session: SessionDep, principal: PrincipalDep, body: BatchLookup
     """Grid codes for up to 10,000 [lon, lat] points at once (null for a point in no grid)."""
     require(principal, "geo:read")
     codes = lookup.lookup_many(session, body.points) if body.points else []
+    in_city = sum(c is not None for c in codes)
+    if principal.scope.level != Level.city:
+        visible = service.grid_codes_in_scope(session, principal)
+        codes = [c if c in visible else None for c in codes]
     found = sum(c is not None for c in codes)
-    return BatchLookupOut(grid_codes=codes, found=found, outside=len(codes) - found)
+    return BatchLookupOut(grid_codes=codes, found=found, outside=len(codes) - in_city, outside_scope=in_city - found)
 
 
 @router.get("/summary/{code}", operation_id="geo_summary", response_model=SummaryOut)

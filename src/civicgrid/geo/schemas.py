@@ -74,9 +74,12 @@ class BatchLookupIn(BaseModel):
 
 
 class BatchLookupOut(BaseModel):
-    grid_codes: list[str | None] = Field(description="one per point, null when the point lies in no grid")
+    grid_codes: list[str | None] = Field(
+        description="one per point, null when the point lies in no grid or in a grid outside your scope"
+    )
     found: int
-    outside: int
+    outside: int = Field(description="points in no grid of the city")
+    outside_scope: int = Field(default=0, description="points in a grid outside your scope")
 
 
 class SummaryOut(BaseModel):

@@ -155,6 +155,12 @@ def summary(session: Session, principal: Principal, code: str) -> AreaSummary:
     return AreaSummary(division, counts, grids, int(staffed))
 
 
+def grid_codes_in_scope(session: Session, principal: Principal) -> set[str]:
+    """The codes of every grid the principal may see."""
+    query = restrict(select(Division.code).where(Division.level == Level.grid.value), principal, "geo:read", Division)
+    return set(session.scalars(query))
+
+
 def divisions_by_codes(session: Session, codes: Iterable[str]) -> dict[str, Division]:
     wanted = list(dict.fromkeys(codes))
     found: dict[str, Division] = {}

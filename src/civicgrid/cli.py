@@ -23,8 +23,9 @@ users_cli = typer.Typer(help="User accounts", no_args_is_help=True)
 audit_cli = typer.Typer(help="The audit trail", no_args_is_help=True)
 app.add_typer(users_cli, name="users")
 app.add_typer(audit_cli, name="audit")
-console = Console()
-err = Console(stderr=True)
+# Piped output (CI logs, `make demo | tee`) gets a readable width instead of Rich's 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 140)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 
 def _settings() -> Settings:

@@ -54,8 +54,38 @@ def test_login_shows_the_server_message(page: Page) -> None:
     page.get_by_test_id("login-submit").click()
     expect(page.get_by_test_id("login-error")).to_be_visible()
     assert page.get_by_test_id("login-error").inner_text().strip()
+    expect(page.get_by_test_id("login-error")).to_contain_text("用户名或密码错误")
     screenshot(page, "login-wrong-password")
     assert page.url.endswith("/login")
+
+
+def test_lock_out_shows_the_unlock_time_and_an_admin_unlocks(page: Page, server_url: str) -> None:
+    with httpx.Client(base_url=server_url, timeout=10) as client:
+        for _ in range(10):
+            answer = client.post("/api/v1/auth/login", json={"username": "steward", "password": "wrong-password"})
+            if answer.status_code == 423:
+                break
+        assert answer.status_code == 423, answer.text
+
+    page.goto("/login")
+    page.get_by_test_id("login-username").fill("steward")
+    page.get_by_test_id("login-password").fill(PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    expect(page.get_by_test_id("login-error")).to_contain_text("账号已被锁定")
+    expect(page.get_by_test_id("login-locked-until")).to_contain_text(re.compile(r"解锁时间：\d{4}-\d{2}-\d{2} \d{2}:\d{2}"))
+    screenshot(page, "login-locked")
+
+    log_in(page, "admin")
+    page.get_by_test_id("menu-users").click()
+    page.get_by_test_id("users-filter-q").fill("steward")
+    page.get_by_test_id("users-search").click()
+    expect(page.locator("[data-testid=user-row-username]")).to_have_count(1)
+    page.get_by_test_id("user-unlock").click()
+    page.locator(".el-message-box__btns .el-button--primary").click()
+    expect(page.get_by_test_id("user-unlock")).to_have_count(0)
+
+    page.get_by_test_id("logout").click()
+    log_in(page, "steward")
 
 
 def test_operator_finds_a_community_and_reads_a_grid_worker(page: Page, server_url: str) -> None:

@@ -27,8 +27,14 @@ const en: Messages = {
     submit: 'Log in',
     usernameRequired: 'Enter your username',
     passwordRequired: 'Enter your password',
-    lockedUntil: 'The account is locked until {time}',
+    lockedUntil: 'Unlocks at {time}',
     demoHint: 'This is a demo server: the demo accounts are printed by the make demo command.',
+    attemptsLeft: '{n} attempts left before the account is locked.',
+    errors: {
+      invalid_credentials: 'Wrong username or password',
+      account_locked: 'The account is locked',
+      too_many_requests: 'Too many login attempts; try again later',
+    },
   },
   level: {
     city: 'City',

@@ -26,8 +26,14 @@ const zhCN = {
     submit: '登录',
     usernameRequired: '请输入用户名',
     passwordRequired: '请输入密码',
-    lockedUntil: '账号已锁定，解锁时间：{time}',
+    lockedUntil: '解锁时间：{time}',
     demoHint: '这是演示服务器：演示账号由 make demo 命令打印在终端中。',
+    attemptsLeft: '还可尝试 {n} 次，之后账号将被锁定。',
+    errors: {
+      invalid_credentials: '用户名或密码错误',
+      account_locked: '账号已被锁定',
+      too_many_requests: '登录尝试过于频繁，请稍后再试',
+    },
   },
   level: {
     city: '市',

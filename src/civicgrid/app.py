@@ -56,7 +56,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.db = database
-    app.state.login_limiter = SlidingWindowLimiter(limit=30, window_seconds=60)
+    app.state.login_limiter = SlidingWindowLimiter(limit=settings.login_rate_per_minute, window_seconds=60)
     app.add_middleware(RequestContextMiddleware)
     handlers.install(app)
     app.include_router(_api_router())

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     refresh_token_days: int = Field(default=14, ge=1, le=365)
     login_max_failures: int = Field(default=5, ge=1, le=100)
     login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # Login attempts one client address may make per minute (per server process).
+    login_rate_per_minute: int = Field(default=30, ge=1, le=100_000)
     log_level: str = "INFO"
     serve_frontend: bool = True
 

@@ -34,7 +34,7 @@ from civicgrid.authz.scope import Principal
 from civicgrid.core.clock import utcnow
 from civicgrid.core.errors import Forbidden, TooManyRequests
 from civicgrid.core.pagination import ListParams, Page, apply_sort, list_params, paginate
-from civicgrid.core.web import SessionDep, client_address
+from civicgrid.core.web import DatabaseDep, SessionDep, client_address
 from civicgrid.geo.models import Division
 from civicgrid.org.models import OrgUnit
 
@@ -79,12 +79,16 @@ def _token_out(session: Session, settings: Any, pair: service.TokenPair) -> Toke
 
 
 @router.post("/login", operation_id="auth_login", response_model=TokenOut)
-def login(body: LoginIn, request: Request, session: SessionDep, settings: SettingsDep) -> TokenOut:
+def login(
+    body: LoginIn, request: Request, session: SessionDep, database: DatabaseDep, settings: SettingsDep
+) -> TokenOut:
     """Exchange a username and password for an access token and a refresh token."""
     address = client_address(request) or "unknown"
     if not request.app.state.login_limiter.allow(address):
         raise TooManyRequests("too many login attempts from this address; wait a minute and try again")
-    pair = service.login(session, settings, body.username.strip().lower(), body.password)
+    with database.unit_of_work(write=False) as read:
+        check = service.check_credentials(read, body.username.strip().lower(), body.password)
+    pair = service.login(session, settings, check)
     return _token_out(session, settings, pair)
 
 

@@ -86,21 +86,36 @@ def principal_from_access_token(session: Session, settings: Settings, token: str
     return load_principal(session, user_id)
 
 
-def login(session: Session, settings: Settings, username: str, password: str) -> TokenPair:
-    """Check the password; count failures and lock the account after too many in a row."""
-    now = utcnow()
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.is_active:
+@dataclass(frozen=True)
+class CredentialCheck:
+    """The slow part of a login (argon2id), done before the write transaction begins."""
+
+    user_id: int | None
+    password_ok: bool
+
+
+def check_credentials(session: Session, username: str, password: str) -> CredentialCheck:
+    """Verify the password in a read-only session, so that no write lock is held during argon2id."""
+    row = session.execute(select(User.id, User.password_hash, User.is_active).where(User.username == username)).first()
+    if row is None or not row.is_active:
         burn_password_check(password)
+        return CredentialCheck(None, False)
+    return CredentialCheck(row.id, verify_password(row.password_hash, password))
+
+
+def login(session: Session, settings: Settings, check: CredentialCheck) -> TokenPair:
+    """Record the outcome of `check`: count failures and lock the account after too many in a row."""
+    now = utcnow()
+    user = session.get(User, check.user_id) if check.user_id is not None else None
+    if user is None or not user.is_active:
         audit.record(session, None, "auth.login_failed", "user", None, details={"reason": "unknown_or_inactive"})
         raise InvalidCredentials("wrong username or password")
     if user.locked_until is not None and as_utc(user.locked_until) > now:
-        burn_password_check(password)
         raise AccountLocked(
             "this account is locked after too many failed logins; try again later or ask an administrator to unlock it",
             details={"locked_until": as_utc(user.locked_until).isoformat()},
         )
-    if not verify_password(user.password_hash, password):
+    if not check.password_ok:
         user.failed_logins += 1
         details: dict[str, object] = {"failed_logins": user.failed_logins}
         if user.failed_logins >= settings.login_max_failures:

@@ -65,10 +65,10 @@ describe('BoundaryLoader', () => {
   it('fetches grids for the communities in view, nearest first, within the cap', async () => {
     const fetch = fakeFetch()
     const loader = new BoundaryLoader({ scopeLevel: 'city', fetch, maxParents: 1 })
-    await loader.ensure('grid', [0.9, 0.1, 1.6, 0.9])
+    expect(await loader.ensure('grid', [0.9, 0.1, 1.6, 0.9])).toBe(false)
     // In view: street S1 → communities M1 and M2; M2's centre (1.5) is nearer than M1's (0.5).
     expect(fetch.mock.calls.filter(([level]) => level === 'grid')).toEqual([['grid', 'M2']])
-    await loader.ensure('grid', [0.9, 0.1, 1.6, 0.9])
+    expect(await loader.ensure('grid', [0.9, 0.1, 1.6, 0.9])).toBe(true)
     expect(fetch.mock.calls.filter(([level]) => level === 'grid')).toEqual([
       ['grid', 'M2'],
       ['grid', 'M1'],

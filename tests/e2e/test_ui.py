@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 from playwright.sync_api import Page, expect
-
 from tests.e2e.conftest import screenshot
 
 pytestmark = pytest.mark.e2e
@@ -72,7 +71,8 @@ def test_lock_out_shows_the_unlock_time_and_an_admin_unlocks(page: Page, server_
     page.get_by_test_id("login-password").fill(PASSWORD)
     page.get_by_test_id("login-submit").click()
     expect(page.get_by_test_id("login-error")).to_contain_text("账号已被锁定")
-    expect(page.get_by_test_id("login-locked-until")).to_contain_text(re.compile(r"解锁时间：\d{4}-\d{2}-\d{2} \d{2}:\d{2}"))
+    unlock_time = re.compile(r"解锁时间：\d{4}-\d{2}-\d{2} \d{2}:\d{2}")
+    expect(page.get_by_test_id("login-locked-until")).to_contain_text(unlock_time)
     screenshot(page, "login-locked")
 
     log_in(page, "admin")
@@ -110,9 +110,7 @@ def test_operator_finds_a_community_and_reads_a_grid_worker(page: Page, server_u
 
     # The map flies to the community and draws its grids.
     wait_for_map(page, "grid")
-    page.wait_for_function(
-        "code => (window.__civicgridMapDebug?.codes('grid') ?? []).includes(code)", arg=grid["code"]
-    )
+    page.wait_for_function("code => (window.__civicgridMapDebug?.codes('grid') ?? []).includes(code)", arg=grid["code"])
     page.wait_for_function("() => !window.__civicgridMap.isMoving()")
     point = page.evaluate("code => window.__civicgridMapDebug.screenPoint(code)", grid["code"])
     assert point is not None
@@ -192,6 +190,12 @@ def test_auditor_reads_and_verifies_the_audit_trail(page: Page) -> None:
     expect(result).to_have_attribute("data-ok", "true")
     expect(result).to_contain_text(re.compile(r"审计链完整"))
     screenshot(page, "audit-verified")
+
+    # user:read without user:write: the list, but no write actions.
+    page.get_by_test_id("menu-users").click()
+    expect(page.locator("[data-testid=user-row-username]").first).to_be_visible()
+    expect(page.get_by_test_id("users-create")).to_have_count(0)
+    expect(page.get_by_test_id("user-edit")).to_have_count(0)
 
 
 def test_language_switch_turns_the_menu_english(page: Page) -> None:

@@ -17,6 +17,17 @@ export const LEVEL_MIN_ZOOM: Readonly<Record<BoundaryLevel, number>> = {
   grid: 13,
 }
 
+/**
+ * The `zoom` sent with `/geo/boundaries` per level: the top of the band in which the level is drawn, so
+ * the server's simplification suits the closest view of it (grids are drawn up to the maximum zoom).
+ */
+export const DETAIL_ZOOM: Readonly<Record<BoundaryLevel, number>> = {
+  district: 10,
+  street: 12,
+  community: 13,
+  grid: 16,
+}
+
 const RANK: Readonly<Record<Level, number>> = { city: 0, district: 1, street: 2, community: 3, grid: 4 }
 
 export function levelRank(level: Level): number {

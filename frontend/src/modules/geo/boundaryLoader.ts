@@ -63,7 +63,7 @@ export class BoundaryLoader {
   version = 0
 
   constructor(private readonly options: LoaderOptions) {
-    this.maxParents = options.maxParents ?? 24
+    this.maxParents = options.maxParents ?? 40
   }
 
   features(level: BoundaryLevel): LoadedFeature[] {
@@ -83,25 +83,29 @@ export class BoundaryLoader {
     return this.features(level).filter((f) => f.bbox !== null && bboxIntersects(f.bbox, view))
   }
 
-  /** Make sure the features of `level` covering `view` are loaded. */
-  async ensure(level: BoundaryLevel, view: BBox): Promise<void> {
+  /**
+   * Make sure the features of `level` covering `view` are loaded. Resolves false when more parents were
+   * in view than one call fetches (`maxParents`): call again to load the rest.
+   */
+  async ensure(level: BoundaryLevel, view: BBox): Promise<boolean> {
     if (fetchWholeScope(level, this.options.scopeLevel)) {
       if (!this.wholeLoaded.has(level)) await this.load(level, null)
-      return
+      return true
     }
     const parent = parentLevel(level) as BoundaryLevel
-    await this.ensure(parent, view)
+    const parentsComplete = await this.ensure(parent, view)
     const done = this.parentsLoaded.get(level) ?? new Set<string>()
     const [cx, cy] = centre(view)
-    const wanted = this.visible(parent, view)
+    const missing = this.visible(parent, view)
       .filter((p) => !done.has(p.code))
       .map((p) => {
         const [x, y] = centre(p.bbox as BBox)
         return { code: p.code, distance: (x - cx) ** 2 + (y - cy) ** 2 }
       })
       .sort((a, b) => a.distance - b.distance)
-      .slice(0, this.maxParents)
+    const wanted = missing.slice(0, this.maxParents)
     await Promise.all(wanted.map((p) => this.load(level, p.code)))
+    return parentsComplete && missing.length <= this.maxParents
   }
 
   /** Load the children of one parent at `level` (used to show a searched division's own area). */

@@ -32,8 +32,10 @@ class LoadResult:
         return self.requests / self.seconds
 
     def line(self) -> str:
-        return (f"{self.name:<34} {self.rps:>8.1f} req/s   p50 {self.p50_ms:>7.2f} ms   p99 {self.p99_ms:>7.2f} ms"
-                f"   ({self.requests} requests, {self.errors} errors)")
+        return (
+            f"{self.name:<34} {self.rps:>8.1f} req/s   p50 {self.p50_ms:>7.2f} ms   p99 {self.p99_ms:>7.2f} ms"
+            f"   ({self.requests} requests, {self.errors} errors)"
+        )
 
 
 def free_port() -> int:
@@ -45,8 +47,9 @@ def free_port() -> int:
 
 @contextmanager
 def serve(args: list[str], env: dict[str, str], ready_url: str, cwd: Path) -> Iterator[None]:
-    process = subprocess.Popen(args, env={**os.environ, **env}, cwd=cwd, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        args, env={**os.environ, **env}, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         for _ in range(200):
             try:
@@ -62,8 +65,9 @@ def serve(args: list[str], env: dict[str, str], ready_url: str, cwd: Path) -> It
         process.wait(timeout=10)
 
 
-def run_load(name: str, concurrency: int, total: int,
-             make_request: Callable[[httpx.AsyncClient, int], Any]) -> LoadResult:
+def run_load(
+    name: str, concurrency: int, total: int, make_request: Callable[[httpx.AsyncClient, int], Any]
+) -> LoadResult:
     latencies: list[float] = []
     errors = 0
 

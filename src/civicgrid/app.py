@@ -36,7 +36,6 @@ def _api_router() -> APIRouter:
     from civicgrid.geo.routes import router as geo_router
     from civicgrid.org.routes import router as org_router
 
-
     api = APIRouter(prefix=API_PREFIX)
     for router in (auth_router, users_router, keys_router, audit_router, geo_router, org_router):
         api.include_router(router)

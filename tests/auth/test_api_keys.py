@@ -6,10 +6,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-
-from civicgrid.auth.models import ApiKey
 from tests.support.api import assert_error, auth_headers
 from tests.support.city import COMMUNITY_A, GRID_A1, GRID_B1, TinyCity
+
+from civicgrid.auth.models import ApiKey
 
 
 def test_key_lifecycle(client: TestClient, tiny_city: TinyCity, db: Any) -> None:

@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-
 from tests.support.api import assert_error, auth_headers, login
 from tests.support.city import COMMUNITY_A, DISTRICT, GRID_A2, OTHER_DISTRICT, TinyCity
 

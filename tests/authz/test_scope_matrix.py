@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-
 from tests.support.api import auth_headers
 from tests.support.city import (
     COMMUNITY_A,

@@ -716,11 +716,20 @@ export interface components {
             found: number;
             /**
              * Grid Codes
-             * @description one per point, null when the point lies in no grid
+             * @description one per point, null when the point lies in no grid or in a grid outside your scope
              */
             grid_codes: (string | null)[];
-            /** Outside */
+            /**
+             * Outside
+             * @description points in no grid of the city
+             */
             outside: number;
+            /**
+             * Outside Scope
+             * @description points in a grid outside your scope
+             * @default 0
+             */
+            outside_scope: number;
         };
         /** Body_geo_import_boundaries */
         Body_geo_import_boundaries: {

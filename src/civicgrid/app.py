@@ -19,6 +19,7 @@ from civicgrid.auth.routes import router as auth_router
 from civicgrid.config import Settings, get_settings
 from civicgrid.core import handlers
 from civicgrid.core.db import Database
+from civicgrid.core.errors import ERROR_RESPONSES
 from civicgrid.core.observability import RequestContextMiddleware, configure_logging
 
 API_PREFIX = "/api/v1"
@@ -36,7 +37,7 @@ def _api_router() -> APIRouter:
     from civicgrid.geo.routes import router as geo_router
     from civicgrid.org.routes import router as org_router
 
-    api = APIRouter(prefix=API_PREFIX)
+    api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     for router in (auth_router, users_router, keys_router, audit_router, geo_router, org_router):
         api.include_router(router)
     return api

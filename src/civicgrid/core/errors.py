@@ -7,6 +7,33 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel, Field
+
+
+class ErrorBody(BaseModel):
+    code: str = Field(description="machine-readable, e.g. not_found, invalid_input, import_rejected")
+    message: str = Field(description="what went wrong and what to do about it, for a person")
+    details: Any = Field(default=None, description="e.g. the list of {field, problem}")
+
+
+class ErrorOut(BaseModel):
+    """The shape of every error answer."""
+
+    error: ErrorBody
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorOut, "description": description}
+    for status, description in {
+        400: "bad request",
+        401: "not authenticated, or the token or key is invalid",
+        403: "your role lacks the permission",
+        404: "not found, or outside your scope",
+        409: "conflicts with the current state",
+        422: "invalid input; details list every problem",
+    }.items()
+}
+
 
 class AppError(Exception):
     status_code = 400

@@ -61,6 +61,25 @@ def configure_logging(level: str = "INFO") -> None:
 access_log = logging.getLogger("civicgrid.access")
 
 
+def _route_template(scope: Scope) -> str:
+    """The matched route's template (`/api/v1/geo/divisions/{code}`), never the raw path with its ids.
+
+    Routes of included routers keep their path relative to the router's mount prefix; the prefix is the
+    part of the request path in front of what the template matches.
+    """
+    route = scope.get("route")
+    template: str | None = getattr(route, "path", None)
+    if template is None:
+        return "unmatched"
+    regex = getattr(route, "path_regex", None)
+    path: str = scope.get("path", "")
+    if regex is not None and not regex.fullmatch(path):
+        for start in (i for i, ch in enumerate(path) if ch == "/"):
+            if regex.fullmatch(path[start:]):
+                return path[:start] + template
+    return template
+
+
 class RequestContextMiddleware:
     """Assigns a request id (or accepts a sane X-Request-ID), logs and measures every request."""
 
@@ -91,8 +110,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = scope.get("route")
-            route_path = getattr(route, "path", None) or "unmatched"
+            route_path = _route_template(scope)
             method = scope.get("method", "")
             REQUESTS.labels(method, route_path, str(status)).inc()
             LATENCY.labels(method, route_path).observe(elapsed)

@@ -101,7 +101,13 @@ def demo(
         accounts = create_demo_accounts(session, seed=seed)
         bar.advance(task)
     database.dispose()
-    console.print(f"demo city built in {time.perf_counter() - started:.1f} s: {stats}")
+    counts = stats.counts
+    console.print(
+        f"demo city built in {time.perf_counter() - started:.1f} s (scale {stats.scale}, seed {stats.seed}): "
+        f"{counts.get('district', 0)} districts, {counts.get('street', 0)} streets, "
+        f"{counts.get('community', 0):,} communities, {counts.get('grid', 0):,} grids, "
+        f"{stats.households:,} households, {stats.population:,} people, {stats.org_units:,} organisation units"
+    )
     table = Table(title=f"Demo accounts — password for all: {DEMO_PASSWORD}")
     for column in ("username", "role", "scope", "what for"):
         table.add_column(column)

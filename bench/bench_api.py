@@ -56,6 +56,9 @@ def main() -> None:
             "CIVICGRID_LOGIN_RATE_PER_MINUTE": "100000",
         }
         if args.database_url:
+            from civicgrid.core.pgcheck import ensure_database
+
+            ensure_database(args.database_url)
             env["CIVICGRID_DATABASE_URL"] = args.database_url
         import os
 

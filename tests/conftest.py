@@ -39,18 +39,9 @@ def _test_database_url(tmp_dir: Path, worker: str) -> str:
 
 
 def _ensure_postgres_database(url: str) -> None:
-    """Create the test database if the server lacks it (connects to the `postgres` maintenance db)."""
-    from sqlalchemy.engine import make_url
+    from civicgrid.core.pgcheck import ensure_database
 
-    target = make_url(url.replace("postgresql://", "postgresql+psycopg://", 1))
-    admin = Database(target.set(database="postgres").render_as_string(hide_password=False))
-    try:
-        with admin.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database})
-            if not exists:
-                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-    finally:
-        admin.dispose()
+    ensure_database(url)
 
 
 @pytest.fixture(scope="session")

@@ -85,14 +85,12 @@ def demo(
     if settings.mode == "production":
         err.print("[red]refusing:[/red] the demo city and its published passwords are for demo mode only")
         raise typer.Exit(2)
-    db_file = settings.data_dir / "civicgrid.db"
-    if settings.is_sqlite and db_file.exists():
-        if not reset:
-            err.print(f"a database already exists at {db_file}; pass --reset to rebuild it")
-            raise typer.Exit(1)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{db_file}{suffix}").unlink(missing_ok=True)
     database = _database(settings)
+    if _holds_a_city(database):
+        if not reset:
+            err.print("the database already holds a city; pass --reset to delete everything in it and rebuild")
+            raise typer.Exit(1)
+        database = _wipe(database)
     started = time.perf_counter()
     upgrade(settings.resolved_database_url)
     with progress_bar() as bar, database.unit_of_work() as session:
@@ -115,6 +113,38 @@ def demo(
         table.add_row(account.username, account.role, f"{account.scope_name} ({account.scope_code})", account.note)
     console.print(table)
     console.print("Every grid also has its worker `gw<grid code>` and every community its leader `gl<code>`.")
+
+
+def _holds_a_city(database: Database) -> bool:
+    from sqlalchemy import inspect, select
+
+    from civicgrid.geo.models import Division
+
+    if not inspect(database.engine).has_table(Division.__tablename__):
+        return False
+    with database.unit_of_work(write=False) as session:
+        return session.scalar(select(Division.code).limit(1)) is not None
+
+
+def _wipe(database: Database) -> Database:
+    """Delete every table of the platform (demo --reset): the SQLite files, or the tables on PostgreSQL."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    import civicgrid.models  # noqa: F401 - registers every table
+    from civicgrid.core.db import Base
+
+    url = database.url
+    database.dispose()
+    if database.is_sqlite:
+        path = make_url(url).database
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return Database(url)
+    Base.metadata.drop_all(database.engine)
+    with database.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    return Database(url)
 
 
 @app.command()

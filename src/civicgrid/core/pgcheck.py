@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import psycopg
+import psycopg.sql
 from sqlalchemy.engine import make_url
 
 
@@ -22,6 +23,23 @@ def reachable(url: str) -> bool:
             return True
     except psycopg.Error:
         return False
+
+
+def ensure_database(url: str) -> None:
+    """Create the database named in `url` if the server lacks it (tests, benchmarks, first deployments)."""
+    parsed = make_url(url)
+    with psycopg.connect(
+        host=parsed.host or "127.0.0.1",
+        port=parsed.port or 5432,
+        user=parsed.username or "postgres",
+        password=parsed.password,
+        dbname="postgres",
+        connect_timeout=5,
+        autocommit=True,
+    ) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone()
+        if not exists:
+            conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(parsed.database)))
 
 
 if __name__ == "__main__":

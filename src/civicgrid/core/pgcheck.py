@@ -28,6 +28,9 @@ def reachable(url: str) -> bool:
 def ensure_database(url: str) -> None:
     """Create the database named in `url` if the server lacks it (tests, benchmarks, first deployments)."""
     parsed = make_url(url)
+    name = parsed.database
+    if not name:
+        raise ValueError(f"the URL names no database: {parsed.render_as_string(hide_password=True)}")
     with psycopg.connect(
         host=parsed.host or "127.0.0.1",
         port=parsed.port or 5432,
@@ -37,9 +40,9 @@ def ensure_database(url: str) -> None:
         connect_timeout=5,
         autocommit=True,
     ) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone()
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if not exists:
-            conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(parsed.database)))
+            conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
 
 
 if __name__ == "__main__":

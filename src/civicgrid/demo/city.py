@@ -2,9 +2,10 @@
 
 `build_city` writes 1 city, 9 districts, 87 streets and 1,157 communities from
 `resources/bengbu/divisions.csv`, generated boundaries that tile the outline as nested partitions, grids
-(one per ~300 households) inside every community, households and population (1,222,000 and 3,441,000
-at scale 1), and the organisation units (综治中心 per city/district/street, ~63 city departments plus
-police and urban-management branches per district, a committee per community).
+inside every community (one per ~300 households of the reference size, so ~4,000 at every scale),
+households and population (1,222,000 and 3,441,000 at scale 1), and the organisation units
+(综治中心 per city/district/street, ~63 city departments plus police and urban-management branches per
+district, a committee per community).
 
 Method: see docs/geo.md ("Demo city"). Deterministic for a seed.
 """
@@ -247,13 +248,20 @@ def _single_parts(shapes: list[BaseGeometry]) -> list[BaseGeometry]:
     return merge_pieces(mains, strays) if strays else mains
 
 
-def _grid_rows(nodes: dict[str, _Node], rng: np.random.Generator, progress: Progress | None) -> list[dict[str, Any]]:
+def _grid_rows(
+    nodes: dict[str, _Node], scale: float, rng: np.random.Generator, progress: Progress | None
+) -> list[dict[str, Any]]:
+    """Grids of every community: as many as the community's households at the reference size need.
+
+    The grid layout is the city's, not the sample's: a smaller scale has fewer residents per grid, not
+    fewer grids, so the demo always shows the ~4,000 grids of the reference city.
+    """
     rows: list[dict[str, Any]] = []
     communities = sorted(c for c, n in nodes.items() if n.level == Level.community)
     for done, code in enumerate(communities):
         community = nodes[code]
         assert community.geometry is not None
-        k = grids_for_households(community.households, HOUSEHOLDS_PER_GRID)
+        k = grids_for_households(round(community.households / scale), HOUSEHOLDS_PER_GRID)
         polygons = partition_polygon(community.geometry, k, rng=rng, samples_per_grid=40)
         areas = [p.area for p in polygons]
         households = split_total(community.households, areas)
@@ -327,7 +335,7 @@ def build_city(
     build_geometry(nodes, outline, rng, report)
     timings["boundaries"] = time.perf_counter() - started
     mark = time.perf_counter()
-    grid_rows = _grid_rows(nodes, rng, report)
+    grid_rows = _grid_rows(nodes, scale, rng, report)
     timings["grids"] = time.perf_counter() - mark
     mark = time.perf_counter()
     rows: list[dict[str, Any]] = []

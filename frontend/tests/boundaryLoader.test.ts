@@ -5,8 +5,9 @@ import { BoundaryLoader, type FetchBoundaries } from '@/modules/geo/boundaryLoad
 function box(code: string, level: BoundaryLevel, parent: string | null, x: number, y: number, size: number) {
   return {
     type: 'Feature' as const,
+    id: code,
     geometry: {
-      type: 'Polygon',
+      type: 'Polygon' as const,
       coordinates: [
         [
           [x, y],

@@ -177,7 +177,7 @@ def openapi(out: Annotated[Path | None, typer.Option(help="write here instead of
     """Print the OpenAPI document (the front end's client is generated from it)."""
     from civicgrid.app import create_app
 
-    document = create_app(Settings(mode="test", serve_frontend=False), Database("sqlite://")).openapi()
+    document = create_app(Settings(mode="demo", serve_frontend=False), Database("sqlite://")).openapi()
     text = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
     if out is None:
         sys.stdout.write(text)

@@ -231,7 +231,9 @@ export interface paths {
         };
         /**
          * Get Division
-         * @description One division with its ancestors, number of children and, for grids and communities, their staff.
+         * @description One division with its ancestors, number of children and, for grids and communities, their staff
+         *
+         *     (a grid's worker and its community's grid leader; a community's grid leader).
          */
         get: operations["geo_get_division"];
         put?: never;
@@ -755,6 +757,47 @@ export interface components {
              */
             file: string;
         };
+        /** BoundaryFeature */
+        BoundaryFeature: {
+            geometry: components["schemas"]["BoundaryGeometry"];
+            /** Id */
+            id: string;
+            properties: components["schemas"]["BoundaryProperties"];
+            /**
+             * Type
+             * @default Feature
+             * @constant
+             */
+            type: "Feature";
+        };
+        /**
+         * BoundaryGeometry
+         * @description A GeoJSON Polygon or MultiPolygon in WGS84 longitude/latitude.
+         */
+        BoundaryGeometry: {
+            /** Coordinates */
+            coordinates: unknown[];
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "Polygon" | "MultiPolygon";
+        };
+        /** BoundaryProperties */
+        BoundaryProperties: {
+            /** Code */
+            code: string;
+            /** Households */
+            households: number;
+            /** Level */
+            level: string;
+            /** Name */
+            name: string;
+            /** Parent Code */
+            parent_code: string | null;
+            /** Population */
+            population: number;
+        };
         /** DivisionDetailOut */
         DivisionDetailOut: {
             /**
@@ -882,9 +925,7 @@ export interface components {
         /** FeatureCollectionOut */
         FeatureCollectionOut: {
             /** Features */
-            features: {
-                [key: string]: unknown;
-            }[];
+            features: components["schemas"]["BoundaryFeature"][];
             /**
              * Type
              * @default FeatureCollection

@@ -29,27 +29,9 @@ export type Staff = NonNullable<DivisionDetail['grid_worker']>
 /** Levels the map draws (`level` of `/geo/boundaries` below the city). */
 export type BoundaryLevel = 'district' | 'street' | 'community' | 'grid'
 
-/**
- * `/geo/boundaries` answers GeoJSON whose schema the OpenAPI document leaves open (`features: object[]`);
- * the server's contract for each feature's properties is this one.
- */
-export interface BoundaryProperties {
-  code: string
-  name: string
-  level: Level
-  parent_code: string | null
-  households: number
-  population: number
-}
-export interface BoundaryFeature {
-  type: 'Feature'
-  geometry: unknown
-  properties: BoundaryProperties
-}
-export interface BoundaryCollection {
-  type: 'FeatureCollection'
-  features: BoundaryFeature[]
-}
+export type BoundaryCollection = Ok<paths['/api/v1/geo/boundaries']['get']>
+export type BoundaryFeature = BoundaryCollection['features'][number]
+export type BoundaryProperties = BoundaryFeature['properties']
 
 export type UserPage = Ok<paths['/api/v1/users']['get']>
 export type User = UserPage['items'][number]

@@ -52,7 +52,9 @@ def list_divisions(
 
 @router.get("/divisions/{code}", operation_id="geo_get_division", response_model=DivisionDetailOut)
 def get_division(session: SessionDep, principal: PrincipalDep, code: str) -> DivisionDetailOut:
-    """One division with its ancestors, number of children and, for grids and communities, their staff."""
+    """One division with its ancestors, number of children and, for grids and communities, their staff
+
+    (a grid's worker and its community's grid leader; a community's grid leader)."""
     from civicgrid.org import service as org_service
 
     division = service.get_division(session, principal, code)
@@ -60,8 +62,10 @@ def get_division(session: SessionDep, principal: PrincipalDep, code: str) -> Div
     if division.level == "grid":
         staff = org_service.staff_of(session, code, "grid_worker")
         worker = StaffOut(user_id=staff[0], display_name=staff[1], duty="grid_worker") if staff else None
-    if division.level == "community":
-        staff = org_service.staff_of(session, code, "grid_leader")
+    # A grid answers to its community's grid leader (网格长).
+    community = code if division.level == "community" else division.parent_code if division.level == "grid" else None
+    if community is not None:
+        staff = org_service.staff_of(session, community, "grid_leader")
         leader = StaffOut(user_id=staff[0], display_name=staff[1], duty="grid_leader") if staff else None
     return DivisionDetailOut(
         **DivisionOut.model_validate(division).model_dump(),

@@ -104,6 +104,29 @@ class ImportResultOut(BaseModel):
     by_level: dict[str, int] = Field(default_factory=dict)
 
 
+class BoundaryProperties(BaseModel):
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    households: int
+    population: int
+
+
+class BoundaryGeometry(BaseModel):
+    """A GeoJSON Polygon or MultiPolygon in WGS84 longitude/latitude."""
+
+    type: Literal["Polygon", "MultiPolygon"]
+    coordinates: list[Any]
+
+
+class BoundaryFeature(BaseModel):
+    type: Literal["Feature"] = "Feature"
+    id: str
+    properties: BoundaryProperties
+    geometry: BoundaryGeometry
+
+
 class FeatureCollectionOut(BaseModel):
     type: Literal["FeatureCollection"] = "FeatureCollection"
-    features: list[dict[str, Any]]
+    features: list[BoundaryFeature]

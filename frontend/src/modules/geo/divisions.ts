@@ -20,30 +20,16 @@ export interface DivisionView {
   detail: DivisionDetail
   /** the grid's worker (grids only) */
   worker: Staff | null
-  /**
-   * the grid leader (网格长) of a community, or of the community a grid belongs to; `undefined` when it
-   * cannot be known (the community is outside the user's scope)
-   */
-  leader: Staff | null | undefined
+  /** the grid leader (网格长) of a community, or of the community a grid belongs to */
+  leader: Staff | null
 }
 
 export function getDivision(code: string): Promise<DivisionDetail> {
   return unwrap(api.GET('/api/v1/geo/divisions/{code}', { params: { path: { code } } }))
 }
 
-/**
- * The detail plus the staff shown with it. The server names the grid leader on the community, so for a
- * grid the community is read too (if the user may see it; a grid worker's scope may end at the grid).
- */
+/** The detail plus the staff shown with it (the server names a grid's worker and its community's leader). */
 export async function getDivisionView(code: string): Promise<DivisionView> {
   const detail = await getDivision(code)
-  let leader: Staff | null | undefined = detail.grid_leader ?? null
-  if (detail.level === 'grid') {
-    leader = detail.parent_code
-      ? await getDivision(detail.parent_code)
-          .then((community) => community.grid_leader ?? null)
-          .catch(() => undefined)
-      : undefined
-  }
-  return { detail, worker: detail.grid_worker ?? null, leader }
+  return { detail, worker: detail.grid_worker ?? null, leader: detail.grid_leader ?? null }
 }

@@ -36,12 +36,7 @@ def list_records(
     if not params.sort:
         query = query.order_by(None).order_by(AuditRecord.seq.desc())
     rows, total = paginate(session, query, params)
-    return Page[AuditRecordOut](
-        items=[AuditRecordOut.model_validate(r) for r in rows],
-        total=total,
-        page=params.page,
-        page_size=params.page_size,
-    )
+    return Page[AuditRecordOut].of([AuditRecordOut.model_validate(r) for r in rows], total, params)
 
 
 @router.get("/verify", operation_id="audit_verify", response_model=VerifyOut)

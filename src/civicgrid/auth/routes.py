@@ -167,12 +167,7 @@ def list_users(
     query = users.query_users(principal, users.UserFilter(q, role, scope_division_code, is_active))
     query = apply_sort(query, params.sort, USER_SORTS, [User.id])
     rows, total = paginate(session, query, params, scalars=False)
-    return Page[UserOut](
-        items=[_user_out(u, dn, un) for u, dn, un in rows],
-        total=total,
-        page=params.page,
-        page_size=params.page_size,
-    )
+    return Page[UserOut].of([_user_out(u, dn, un) for u, dn, un in rows], total, params)
 
 
 @users_router.post("", operation_id="users_create", response_model=UserOut, status_code=201)
@@ -218,12 +213,7 @@ def list_keys(session: SessionDep, principal: PrincipalDep, params: ListDep) -> 
     )
     query = apply_sort(query, params.sort, {"created_at": ApiKey.created_at, "name": ApiKey.name}, [ApiKey.id])
     rows, total = paginate(session, query, params)
-    return Page[ApiKeyOut](
-        items=[ApiKeyOut.model_validate(r) for r in rows],
-        total=total,
-        page=params.page,
-        page_size=params.page_size,
-    )
+    return Page[ApiKeyOut].of([ApiKeyOut.model_validate(r) for r in rows], total, params)
 
 
 @keys_router.post("", operation_id="api_keys_create", response_model=ApiKeyCreatedOut, status_code=201)

@@ -92,8 +92,13 @@ class Database:
         try:
             yield session
             session.commit()
-        except BaseException:
-            session.rollback()
+        except BaseException as exc:
+            # Errors marked keep_changes (a failed-login counter, a revoked token family) still commit
+            # their bookkeeping; everything else leaves no trace.
+            if getattr(exc, "keep_changes", False):
+                session.commit()
+            else:
+                session.rollback()
             raise
         finally:
             session.close()

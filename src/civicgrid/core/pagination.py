@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Self, TypeVar
 
 from fastapi import Query
 from pydantic import BaseModel
@@ -23,18 +23,22 @@ T = TypeVar("T")
 MAX_PAGE_SIZE = 500
 
 
+@dataclass(frozen=True)
+class ListParams:
+    page: int
+    page_size: int
+    sort: str | None
+
+
 class Page(BaseModel, Generic[T]):
     items: list[T]
     total: int
     page: int
     page_size: int
 
-
-@dataclass(frozen=True)
-class ListParams:
-    page: int
-    page_size: int
-    sort: str | None
+    @classmethod
+    def of(cls, items: list[T], total: int, params: ListParams) -> Self:
+        return cls(items=items, total=total, page=params.page, page_size=params.page_size)
 
 
 def list_params(

@@ -8,8 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
-from civicgrid.core.db import Database, run_after_commit
-from civicgrid.core.errors import AppError
+from civicgrid.core.db import Database
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -21,23 +20,8 @@ def get_database(request: Request) -> Database:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request: commits once after the route returned, rolls back on any error."""
-    database = get_database(request)
-    session = database.session(write=request.method in WRITE_METHODS)
-    try:
+    with get_database(request).unit_of_work(write=request.method in WRITE_METHODS) as session:
         yield session
-        session.commit()
-    except AppError as exc:
-        if exc.keep_changes:
-            session.commit()
-        else:
-            session.rollback()
-        raise
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
-    run_after_commit(session)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

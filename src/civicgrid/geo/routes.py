@@ -45,9 +45,7 @@ def list_divisions(
 ) -> Page[DivisionOut]:
     """Divisions in your scope; sort by code, name, level, households, population or area_km2."""
     rows, total = service.list_divisions(session, principal, params, level=level, parent_code=parent_code, q=q)
-    return Page[DivisionOut](
-        items=[DivisionOut.model_validate(r) for r in rows], total=total, page=params.page, page_size=params.page_size
-    )
+    return Page[DivisionOut].of([DivisionOut.model_validate(r) for r in rows], total, params)
 
 
 @router.get("/divisions/{code}", operation_id="geo_get_division", response_model=DivisionDetailOut)
@@ -81,9 +79,7 @@ def get_division(session: SessionDep, principal: PrincipalDep, code: str) -> Div
 @router.get("/divisions/{code}/children", operation_id="geo_list_children", response_model=Page[DivisionOut])
 def list_children(session: SessionDep, principal: PrincipalDep, code: str, params: ListParamsDep) -> Page[DivisionOut]:
     rows, total = service.list_children(session, principal, code, params)
-    return Page[DivisionOut](
-        items=[DivisionOut.model_validate(r) for r in rows], total=total, page=params.page, page_size=params.page_size
-    )
+    return Page[DivisionOut].of([DivisionOut.model_validate(r) for r in rows], total, params)
 
 
 @router.get(

@@ -31,9 +31,7 @@ def list_units(
     rows, total = service.list_units(
         session, principal, params, kind=kind, department_type=department_type, division_code=division_code, q=q
     )
-    return Page[OrgUnitOut](
-        items=[OrgUnitOut.model_validate(r) for r in rows], total=total, page=params.page, page_size=params.page_size
-    )
+    return Page[OrgUnitOut].of([OrgUnitOut.model_validate(r) for r in rows], total, params)
 
 
 @router.get("/units/{unit_id}", operation_id="org_get_unit", response_model=OrgUnitOut)
@@ -50,12 +48,7 @@ def list_assignments(
 ) -> Page[AssignmentOut]:
     """Grid workers and grid leaders (一格一员) of the divisions in your scope."""
     rows, total = service.list_assignments(session, principal, params, division_code=division_code)
-    return Page[AssignmentOut](
-        items=[AssignmentOut.model_validate(r) for r in rows],
-        total=total,
-        page=params.page,
-        page_size=params.page_size,
-    )
+    return Page[AssignmentOut].of([AssignmentOut.model_validate(r) for r in rows], total, params)
 
 
 @router.put("/assignments", operation_id="org_assign", response_model=AssignmentStateOut)

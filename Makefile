@@ -3,7 +3,8 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
 PYTHON ?= python3
-UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+export UV
 RUN := $(UV) run --frozen
 NPM ?= npm
 SCALE ?= 0.05

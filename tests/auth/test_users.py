@@ -109,13 +109,12 @@ def test_password_reset(client: TestClient, tiny_city: TinyCity) -> None:
     admin = auth_headers(client, "admin")
     worker = tiny_city.users["worker.a1"]
     assert_error(client.post(f"/api/v1/users/{worker}/password", json={"password": "short"}, headers=admin), 422)
-    assert (
-        client.post(
-            f"/api/v1/users/{worker}/password", json={"password": "Brand-New-Pass-1"}, headers=admin
-        ).status_code
-        == 204
-    )
+    old_session = login(client, "worker.a1")
+    reset = client.post(f"/api/v1/users/{worker}/password", json={"password": "Brand-New-Pass-1"}, headers=admin)
+    assert reset.status_code == 204
     assert login(client, "worker.a1", "Brand-New-Pass-1")["user"]["username"] == "worker.a1"
+    # Sessions opened with the old password end: their refresh tokens no longer work.
+    assert_error(client.post("/api/v1/auth/refresh", json={"refresh_token": old_session["refresh_token"]}), 401)
 
 
 def test_sort_and_pagination_convention(client: TestClient, tiny_city: TinyCity) -> None:

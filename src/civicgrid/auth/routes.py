@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from sqlalchemy import select
@@ -67,7 +67,7 @@ def _me(session: Session, user: User, principal: Principal) -> MeOut:
     )
 
 
-def _token_out(session: Session, settings: Any, pair: service.TokenPair) -> TokenOut:
+def _token_out(session: Session, pair: service.TokenPair) -> TokenOut:
     principal = service.load_principal(session, pair.user.id)
     assert principal is not None
     return TokenOut(
@@ -89,14 +89,14 @@ def login(
     with database.unit_of_work(write=False) as read:
         check = service.check_credentials(read, body.username.strip().lower(), body.password)
     pair = service.login(session, settings, check)
-    return _token_out(session, settings, pair)
+    return _token_out(session, pair)
 
 
 @router.post("/refresh", operation_id="auth_refresh", response_model=TokenOut)
 def refresh(body: RefreshIn, session: SessionDep, settings: SettingsDep) -> TokenOut:
     """Spend a refresh token for a new access token and a new refresh token."""
     pair = service.refresh(session, settings, body.refresh_token)
-    return _token_out(session, settings, pair)
+    return _token_out(session, pair)
 
 
 @router.post("/logout", operation_id="auth_logout", status_code=204)

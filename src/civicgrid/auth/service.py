@@ -170,6 +170,15 @@ def _revoke_family(session: Session, family: str) -> None:
     )
 
 
+def revoke_all_sessions(session: Session, user_id: int) -> None:
+    """End every refresh-token family of a user (password reset, account disabled)."""
+    session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
 def refresh(session: Session, settings: Settings, refresh_token: str) -> TokenPair:
     """Spend a refresh token for a new pair; presenting a spent token revokes its whole family."""
     stored = session.scalar(select(RefreshToken).where(RefreshToken.token_hash == sha256_hex(refresh_token)))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from civicgrid.audit import service as audit
 from civicgrid.auth.models import User
 from civicgrid.auth.secrets import hash_password, password_problem
+from civicgrid.auth.service import revoke_all_sessions
 from civicgrid.authz.permissions import Role
 from civicgrid.authz.policy import area_codes_of, require_area, restrict
 from civicgrid.authz.scope import Principal
@@ -180,6 +181,8 @@ def update_user(session: Session, principal: Principal, user_id: int, changes: d
         if wanted and getattr(user, field) != changes[field]:
             setattr(user, field, changes[field])
             changed.append(field)
+    if "is_active" in changed and not user.is_active:
+        revoke_all_sessions(session, user.id)
     session.flush()
     audit.record(session, principal, "user.update", "user", user.id, details={"fields": changed})
     return user
@@ -197,5 +200,6 @@ def set_password(session: Session, principal: Principal, user_id: int, password:
     user = get_user(session, principal, user_id, "user:write")
     _check_password(password, user.username)
     user.password_hash = hash_password(password)
+    revoke_all_sessions(session, user.id)
     audit.record(session, principal, "user.set_password", "user", user.id)
     return user

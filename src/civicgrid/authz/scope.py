@@ -6,7 +6,7 @@ department staff, a department; a higher node sees everything below it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -43,7 +43,6 @@ class Principal:
     scope: Scope
     api_key_id: int | None = None
     unit_id: int | None = None
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def actor_label(self) -> str:

@@ -40,9 +40,25 @@ PERMISSIONS: dict[str, str] = {
     "apikey:write": "issue and revoke API keys for machine clients",
     "audit:read": "read the audit trail",
     "audit:verify": "verify the audit chain",
+    "person:read": "read people, households and residence histories (masked)",
+    "person:write": "register and correct people and households, move and deregister them",
+    "person:review": "approve people registered or corrected by grid workers",
+    "person:pii": "see unmasked names, ID numbers and phones, stating a purpose (audited)",
+    "house:read": "read houses and tenancies",
+    "house:write": "register and correct houses and tenancies",
+    "organisation:read": "read organisations, places, schools and protected lines",
+    "organisation:write": "register and correct organisations, places, schools and protected lines",
+    "care:read": "read special-care records and visits (every read audited)",
+    "care:write": "create special-care records and record follow-up visits",
+    "registry:import": "import people and houses from CSV/XLSX",
+    "registry:export": "export a scoped, masked selection of the registry",
+    "codes:write": "edit the code tables",
 }
 
 _EVERYONE_SIGNED_IN = {"geo:read", "org:read"}
+_REGISTRY_READ = {"person:read", "house:read", "organisation:read"}
+_REGISTRY_COLLECT = _REGISTRY_READ | {"person:write", "house:write", "organisation:write", "person:pii"}
+_CARE = {"care:read", "care:write"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.admin: frozenset(_EVERYONE_SIGNED_IN | {"geo:import", "org:write", "user:read", "user:write", "apikey:write"}),

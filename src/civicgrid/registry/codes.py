@@ -44,14 +44,14 @@ def load_defaults(session: Session) -> int:
 
 
 def invalidate() -> None:
-    global _cache  # noqa: PLW0603 - a process-wide cache of small, rarely edited tables
+    global _cache
     with _cache_lock:
         _cache = None
 
 
 def tables(session: Session) -> Mapping[str, Mapping[str, Mapping[str, str]]]:
     """table → code → {label_zh, label_en} for active entries (cached in the process)."""
-    global _cache  # noqa: PLW0603
+    global _cache
     with _cache_lock:
         if _cache is None:
             loaded: dict[str, dict[str, dict[str, str]]] = {}

@@ -1,22 +1,35 @@
 """Settings from CIVICGRID_* environment variables and an optional .env file.
 
 Outside demo mode the secrets must be set and strong: a platform that stores personal data must not
-start with a key anyone can read in this repository.
+start with a key anyone can read in this repository. The data keys (encryption of ID numbers and phones
+at rest, blind indexes) must be set explicitly in production; demo and test mode derive any that are
+unset from the secret key, so `make demo` needs no setup.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import re
 import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, field_validator, model_validator
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEMO_SECRET = "civicgrid-demo-secret-do-not-use-in-production"  # noqa: S105 - the known value we refuse
 MIN_SECRET_LENGTH = 32
+DATA_KEY_BYTES = 32  # AES-256 and HMAC-SHA256 keys
+KEY_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,31}")
+DERIVED_KEY_ID = "derived"
+_KEYS_HINT = "`civicgrid keys generate` prints a new set (see docs/privacy.md)"
 
 
 class UnsafeConfigError(ValueError):
@@ -24,7 +37,10 @@ class UnsafeConfigError(ValueError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CIVICGRID_", env_file=".env", extra="ignore")
+    # hide_input_in_errors: a refusal must not print the secrets it was given (pydantic quotes the input).
+    model_config = SettingsConfigDict(
+        env_prefix="CIVICGRID_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     mode: Literal["demo", "production", "test"] = "demo"
     data_dir: Path = Path("var")
@@ -40,6 +56,11 @@ class Settings(BaseSettings):
     login_rate_per_minute: int = Field(default=30, ge=1, le=100_000)
     log_level: str = "INFO"
     serve_frontend: bool = True
+    # Encryption of personal data at rest: `kid:base64key,kid:base64key` (32-byte keys), the kid new values
+    # are encrypted with, and the HMAC key of the blind indexes (base64, 32 bytes).
+    data_keys: SecretStr | None = None
+    data_key_active: str | None = None
+    index_key: SecretStr | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -60,7 +81,65 @@ class Settings(BaseSettings):
                     f"{MIN_SECRET_LENGTH} characters, e.g. `python -c 'import secrets; "
                     "print(secrets.token_urlsafe(48))'`."
                 )
+        self.data_key_material()  # refuses missing or malformed keys
         return self
+
+    def data_key_material(self) -> DataKeyMaterial:
+        """The data keys, the active key id and the index key, decoded and checked.
+
+        Raises UnsafeConfigError, naming the variable and what is wrong but never a key's value. Outside
+        production, unset values are derived from the secret key (HKDF-SHA256).
+        """
+        keys_text = _secret_text(self.data_keys)
+        active = (self.data_key_active or "").strip()
+        index_text = _secret_text(self.index_key)
+        if self.mode == "production":
+            missing = [
+                name
+                for name, value in (
+                    ("CIVICGRID_DATA_KEYS", keys_text),
+                    ("CIVICGRID_DATA_KEY_ACTIVE", active),
+                    ("CIVICGRID_INDEX_KEY", index_text),
+                )
+                if not value
+            ]
+            if missing:
+                raise UnsafeConfigError(
+                    f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set. In production "
+                    "personal data is encrypted with keys you provide: set CIVICGRID_DATA_KEYS, "
+                    f"CIVICGRID_DATA_KEY_ACTIVE and CIVICGRID_INDEX_KEY — {_KEYS_HINT}."
+                )
+        derived = False
+        if keys_text or active:
+            if not keys_text:
+                raise UnsafeConfigError(
+                    f"CIVICGRID_DATA_KEY_ACTIVE is set but CIVICGRID_DATA_KEYS is not; set both — {_KEYS_HINT}."
+                )
+            if not active:
+                raise UnsafeConfigError(
+                    "CIVICGRID_DATA_KEYS is set but CIVICGRID_DATA_KEY_ACTIVE is not; set it to the key id that "
+                    f"encrypts new values — {_KEYS_HINT}."
+                )
+            keys = parse_data_keys(keys_text)
+            if active not in keys:
+                raise UnsafeConfigError(
+                    f"CIVICGRID_DATA_KEY_ACTIVE {active!r} is not one of the key ids in CIVICGRID_DATA_KEYS "
+                    f"({', '.join(keys)}); add that key or choose one of these."
+                )
+        else:
+            keys = {DERIVED_KEY_ID: _derive(self.secret_key, b"civicgrid data key v1")}
+            active = DERIVED_KEY_ID
+            derived = True
+        if index_text:
+            index_key = decode_key(index_text, "CIVICGRID_INDEX_KEY")
+        else:
+            index_key = _derive(self.secret_key, b"civicgrid blind index key v1")
+            derived = True
+        if any(index_key == key for key in keys.values()):
+            raise UnsafeConfigError(
+                f"CIVICGRID_INDEX_KEY must differ from every key in CIVICGRID_DATA_KEYS — {_KEYS_HINT}."
+            )
+        return DataKeyMaterial(keys=keys, active=active, index_key=index_key, derived=derived)
 
     @property
     def resolved_database_url(self) -> str:
@@ -86,6 +165,62 @@ def weak_secret_reason(secret: str) -> str | None:
     if len(set(secret)) < 10:
         return "repeats too few distinct characters"
     return None
+
+
+@dataclass(frozen=True)
+class DataKeyMaterial:
+    """Decoded data keys by key id, the active key id, the blind-index key; `derived` if any came from HKDF."""
+
+    keys: Mapping[str, bytes]
+    active: str
+    index_key: bytes
+    derived: bool
+
+
+def _secret_text(value: SecretStr | None) -> str:
+    return value.get_secret_value().strip() if value is not None else ""
+
+
+def _derive(secret_key: str, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=DATA_KEY_BYTES, salt=b"civicgrid", info=info).derive(
+        secret_key.encode("utf-8")
+    )
+
+
+def decode_key(text: str, what: str) -> bytes:
+    """A base64 (standard or URL-safe alphabet) 32-byte key; UnsafeConfigError naming `what` otherwise."""
+    try:
+        key = base64.b64decode(text.strip().replace("-", "+").replace("_", "/"), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise UnsafeConfigError(f"{what} is not valid base64 — {_KEYS_HINT}.") from exc
+    if len(key) != DATA_KEY_BYTES:
+        raise UnsafeConfigError(
+            f"{what} is {len(key)} bytes long; keys must be exactly {DATA_KEY_BYTES} bytes (256 bits), "
+            f"base64-encoded — {_KEYS_HINT}."
+        )
+    return key
+
+
+def parse_data_keys(text: str) -> dict[str, bytes]:
+    """`kid:base64key,kid:base64key` → {kid: key}; UnsafeConfigError (never quoting a key) when malformed."""
+    keys: dict[str, bytes] = {}
+    for position, entry in enumerate(text.split(","), 1):
+        kid, colon, encoded = entry.strip().partition(":")
+        kid = kid.strip()
+        if not colon or not encoded.strip():
+            raise UnsafeConfigError(
+                f"CIVICGRID_DATA_KEYS entry {position} is not of the form key-id:base64-key "
+                f"(entries are separated by commas) — {_KEYS_HINT}."
+            )
+        if not KEY_ID_PATTERN.fullmatch(kid):
+            raise UnsafeConfigError(
+                f"CIVICGRID_DATA_KEYS entry {position} has an invalid key id: use 1–32 letters, digits, '.', '_' "
+                "or '-', starting with a letter or digit."
+            )
+        if kid in keys:
+            raise UnsafeConfigError(f"CIVICGRID_DATA_KEYS lists key id {kid!r} twice; key ids must be unique.")
+        keys[kid] = decode_key(encoded, f"key {kid!r} in CIVICGRID_DATA_KEYS")
+    return keys
 
 
 def random_secret() -> str:

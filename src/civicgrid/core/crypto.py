@@ -228,6 +228,8 @@ class Keyring:
     def _index_state(self, context: str) -> Any:
         state = self._index_states.get(context)
         if state is None:
+            if "\0" in context:
+                raise ValueError("a blind-index context must not contain NUL (it separates context from value)")
             state = hmac.new(self._index_key, context.encode("utf-8") + b"\0", hashlib.sha256)
             self._index_states[context] = state
         return state

@@ -238,6 +238,8 @@ def normalise_phone(value: str) -> str:
             PhoneProblem.characters,
             "a phone number may contain only digits, spaces, dashes, brackets and a leading +86",
         )
+    if international and not digits.startswith("0") and not _MOBILE.fullmatch(digits):
+        digits = "0" + digits  # +86 552 1234567 → 0552 1234567; +86 10 … → 010 …
     if digits.startswith("1"):
         if _MOBILE.fullmatch(digits):
             return digits
@@ -247,8 +249,6 @@ def normalise_phone(value: str) -> str:
             if len(digits) != 11
             else "a mobile number starts with 13–19",
         )
-    if international and not digits.startswith("0"):
-        digits = "0" + digits  # +86 552 1234567 → 0552 1234567
     if digits.startswith("0"):
         area_length = len(area_given) if area_given else (3 if _AREA_3.match(digits) else 4)
         area, local = digits[:area_length], digits[area_length:]

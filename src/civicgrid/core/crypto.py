@@ -80,7 +80,16 @@ class Keyring:
     cache (dict assignment, idempotent).
     """
 
-    __slots__ = ("_active", "_active_aead", "_active_header", "_aead", "_headers", "_index_key", "_index_states")
+    __slots__ = (
+        "_active",
+        "_active_aead",
+        "_active_header",
+        "_aead",
+        "_by_header",
+        "_headers",
+        "_index_key",
+        "_index_states",
+    )
 
     def __init__(self, keys: Mapping[str, bytes], active: str, index_key: bytes) -> None:
         if not keys:
@@ -95,6 +104,7 @@ class Keyring:
             raise KeyringError(f"the index key is {len(index_key)} bytes; it must be {DATA_KEY_BYTES} bytes")
         self._aead = {kid: AESGCM(key) for kid, key in keys.items()}
         self._headers = {kid: bytes((TOKEN_VERSION, len(kid))) + kid.encode("ascii") for kid in keys}
+        self._by_header = {self._headers[kid]: aead for kid, aead in self._aead.items()}
         self._active = active
         self._active_aead = self._aead[active]
         self._active_header = self._headers[active]
@@ -189,6 +199,11 @@ class Keyring:
         return not token.startswith(self._active_header)
 
     def _split(self, token: bytes) -> tuple[AESGCM, int]:
+        if isinstance(token, bytes) and len(token) >= 2:  # fast path: a known key's header, looked up as bytes
+            body_start = 2 + token[1]
+            aead = self._by_header.get(token[:body_start])
+            if aead is not None and len(token) >= body_start + NONCE_BYTES + TAG_BYTES:
+                return aead, body_start
         kid = self.key_id_of(token)
         aead = self._aead.get(kid)
         if aead is None:

@@ -15,8 +15,8 @@ the same column still decrypts (the row's blind index would have to move with it
 
 The key id travels inside the token, so keys rotate: the keyring holds every key still in use,
 encrypts with the active one and decrypts with whichever the token names; `core.keys.rotate`
-re-encrypts old tokens in the background. An ID number of 18 characters becomes a 48-byte token with a
-short key id.
+re-encrypts old tokens in the background. A token is 30 bytes plus the key id plus the UTF-8 plaintext:
+an 18-character ID number under key id "k20261129" takes 57 bytes.
 
 A *blind index* is HMAC-SHA256(index key, context + "\\0" + value), cut to 128 bits (32 hex characters):
 the same value in the same context always gives the same index, so an exact lookup ("who has this ID

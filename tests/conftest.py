@@ -23,7 +23,9 @@ from civicgrid.core.db import Base, Database
 if TYPE_CHECKING:
     from fastapi.testclient import TestClient
 
+    from civicgrid.core.crypto import Keyring
     from tests.support.city import TinyCity
+    from tests.support.registry import TinyRegistry
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/civicgrid_test"
 
@@ -105,6 +107,22 @@ def tiny_city(db: Database) -> TinyCity:
 
     with db.unit_of_work() as s:
         return build_tiny_city(s)
+
+
+@pytest.fixture
+def keyring(settings: Settings) -> Keyring:
+    """The keyring the app under test uses (derived from the test settings' secret)."""
+    from civicgrid.core.crypto import Keyring
+
+    return Keyring.from_settings(settings)
+
+
+@pytest.fixture
+def tiny_registry(db: Database, tiny_city: TinyCity, keyring: Keyring) -> TinyRegistry:
+    from tests.support.registry import build_tiny_registry
+
+    with db.unit_of_work() as s:
+        return build_tiny_registry(s, keyring, tiny_city)
 
 
 @pytest.fixture

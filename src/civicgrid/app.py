@@ -18,6 +18,7 @@ from civicgrid.auth.routes import keys_router, users_router
 from civicgrid.auth.routes import router as auth_router
 from civicgrid.config import Settings, get_settings
 from civicgrid.core import handlers
+from civicgrid.core.crypto import Keyring
 from civicgrid.core.db import Database
 from civicgrid.core.errors import ERROR_RESPONSES
 from civicgrid.core.observability import RequestContextMiddleware, configure_logging
@@ -36,9 +37,25 @@ class MetaOut(BaseModel):
 def _api_router() -> APIRouter:
     from civicgrid.geo.routes import router as geo_router
     from civicgrid.org.routes import router as org_router
+    from civicgrid.registry.care_routes import router as care_router
+    from civicgrid.registry.code_routes import router as codes_router
+    from civicgrid.registry.entity_routes import router as entities_router
+    from civicgrid.registry.routes import router as registry_router
 
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
-    for router in (auth_router, users_router, keys_router, audit_router, geo_router, org_router):
+    routers = (
+        auth_router,
+        users_router,
+        keys_router,
+        audit_router,
+        geo_router,
+        org_router,
+        codes_router,
+        care_router,
+        registry_router,
+        entities_router,
+    )
+    for router in routers:
         api.include_router(router)
     return api
 
@@ -56,6 +73,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.db = database
+    app.state.keyring = Keyring.from_settings(settings)
     app.state.login_limiter = SlidingWindowLimiter(limit=settings.login_rate_per_minute, window_seconds=60)
     app.add_middleware(RequestContextMiddleware)
     handlers.install(app)

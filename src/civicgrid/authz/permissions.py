@@ -61,11 +61,21 @@ _REGISTRY_COLLECT = _REGISTRY_READ | {"person:write", "house:write", "organisati
 _CARE = {"care:read", "care:write"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
-    Role.admin: frozenset(_EVERYONE_SIGNED_IN | {"geo:import", "org:write", "user:read", "user:write", "apikey:write"}),
-    Role.center_operator: frozenset(_EVERYONE_SIGNED_IN | {"user:read"}),
-    Role.department_staff: frozenset(_EVERYONE_SIGNED_IN),
-    Role.community_staff: frozenset(_EVERYONE_SIGNED_IN),
-    Role.grid_worker: frozenset(_EVERYONE_SIGNED_IN),
+    # Administrators run the platform; they do not see residents' personal data.
+    Role.admin: frozenset(
+        _EVERYONE_SIGNED_IN | {"geo:import", "org:write", "user:read", "user:write", "apikey:write", "codes:write"}
+    ),
+    Role.center_operator: frozenset(
+        _EVERYONE_SIGNED_IN
+        | {"user:read", "person:review", "registry:import", "registry:export"}
+        | _REGISTRY_COLLECT
+        | _CARE
+    ),
+    Role.department_staff: frozenset(_EVERYONE_SIGNED_IN | _REGISTRY_READ | {"person:pii"}),
+    Role.community_staff: frozenset(
+        _EVERYONE_SIGNED_IN | {"person:review", "registry:import"} | _REGISTRY_COLLECT | _CARE
+    ),
+    Role.grid_worker: frozenset(_EVERYONE_SIGNED_IN | _REGISTRY_COLLECT | _CARE),
     Role.volunteer: frozenset(_EVERYONE_SIGNED_IN),
     Role.resident: frozenset(),
     Role.data_steward: frozenset(_EVERYONE_SIGNED_IN),

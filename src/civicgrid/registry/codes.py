@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import threading
+import time
 from collections.abc import Mapping
 from importlib import resources
 from typing import Any
@@ -16,6 +17,36 @@ from civicgrid.registry.models import CodeEntry
 
 _cache_lock = threading.Lock()
 _cache: dict[str, dict[str, dict[str, str]]] | None = None
+_cached_at = 0.0
+# Edits reach other server processes within this many seconds (the editing process sees them at once).
+CACHE_SECONDS = 60.0
+
+
+# The longest code each table may hold: the width of the columns that store its codes.
+MAX_CODE_LENGTH: dict[str, int] = {
+    "sex": 2,
+    "ethnicity": 4,
+    "marital_status": 4,
+    "political_status": 4,
+    "education": 4,
+    "religion": 4,
+    "relation": 4,
+    "move_in_reason": 4,
+    "permit_type": 4,
+    "residence_type": 4,
+    "document_type": 4,
+    "attention_level": 10,
+    "risk_level": 10,
+    "hazard_level": 10,
+    "visit_form": 10,
+    "person_type": 12,
+    "house_use": 20,
+    "org_type": 20,
+    "place_type": 20,
+    "school_type": 20,
+    "line_type": 20,
+    "care_group": 20,
+}
 
 
 def default_entries() -> list[dict[str, Any]]:
@@ -51,9 +82,9 @@ def invalidate() -> None:
 
 def tables(session: Session) -> Mapping[str, Mapping[str, Mapping[str, str]]]:
     """table → code → {label_zh, label_en} for active entries (cached in the process)."""
-    global _cache
+    global _cache, _cached_at
     with _cache_lock:
-        if _cache is None:
+        if _cache is None or time.monotonic() - _cached_at > CACHE_SECONDS:
             loaded: dict[str, dict[str, dict[str, str]]] = {}
             rows = session.execute(
                 select(CodeEntry.table, CodeEntry.code, CodeEntry.label_zh, CodeEntry.label_en)
@@ -62,7 +93,7 @@ def tables(session: Session) -> Mapping[str, Mapping[str, Mapping[str, str]]]:
             )
             for table, code, zh, en in rows:
                 loaded.setdefault(table, {})[code] = {"label_zh": zh, "label_en": en}
-            _cache = loaded
+            _cache, _cached_at = loaded, time.monotonic()
         return _cache
 
 

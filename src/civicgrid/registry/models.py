@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from civicgrid.authz.scope import Level
 from civicgrid.core.clock import utcnow
+from civicgrid.core.crypto import register_encrypted
 from civicgrid.core.db import Base
 from civicgrid.core.types import UTCDateTime
 from civicgrid.geo.area import InGrid
@@ -298,3 +299,16 @@ class Visit(Base):
     findings: Mapped[str] = mapped_column(Text)
     next_visit_due: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# Encrypted columns, so that `civicgrid keys rotate` finds every one of them.
+for _model, _column, _context in (
+    (Person, "id_number_enc", "person.id_number"),
+    (Person, "phone_enc", "person.phone"),
+    (Person, "document_no_enc", "person.document_no"),
+    (House, "owner_id_number_enc", "house.owner_id_number"),
+    (Organisation, "legal_rep_phone_enc", "organisation.legal_rep_phone"),
+    (Organisation, "security_officer_phone_enc", "organisation.security_officer_phone"),
+    (Place, "phone_enc", "place.phone"),
+):
+    register_encrypted(_model, _column, _context)

@@ -1,0 +1,87 @@
+"""Registry data in the tiny city: a house, a person, a special-care record and an organisation in grids
+A1 and B1 (so that scope tests have something to be refused), and the default code tables."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from civicgrid.core.crypto import Keyring
+from civicgrid.core.idnumber import Sex, make_id_number
+from civicgrid.registry import codes
+from civicgrid.registry.models import House, Organisation, Person, Residence, SpecialCare
+from tests.support.city import GRID_A1, GRID_B1, TinyCity
+
+A_ID_NUMBER = make_id_number("340303", date(1985, 3, 14), 123, Sex.male)
+B_ID_NUMBER = make_id_number("340303", date(1990, 7, 2), 246, Sex.female)
+A_PHONE = "13812345678"
+
+
+@dataclass
+class TinyRegistry:
+    houses: dict[str, int] = field(default_factory=dict)
+    people: dict[str, int] = field(default_factory=dict)
+    care: dict[str, int] = field(default_factory=dict)
+    organisations: dict[str, int] = field(default_factory=dict)
+
+
+def _area(grid: str) -> dict[str, str]:
+    return {"district_code": grid[:6], "street_code": grid[:9], "community_code": grid[:12], "grid_code": grid}
+
+
+def build_tiny_registry(session: Session, keyring: Keyring, city: TinyCity) -> TinyRegistry:
+    codes.invalidate()
+    codes.load_defaults(session)
+    registry = TinyRegistry()
+    for key, grid, name, id_number, birth, sex, phone in (
+        ("a", GRID_A1, "张三明", A_ID_NUMBER, date(1985, 3, 14), "1", A_PHONE),
+        ("b", GRID_B1, "李四红", B_ID_NUMBER, date(1990, 7, 2), "2", None),
+    ):
+        house = House(
+            street_address=f"幸福路{len(registry.houses) + 1}号",
+            building="1栋",
+            unit="1单元",
+            room="101",
+            address=f"社区 幸福路{len(registry.houses) + 1}号 1栋 1单元 101",
+            use="self",
+            owner_name=name,
+            lon=117.1,
+            lat=32.2 if grid == GRID_A1 else 32.7,
+            **_area(grid),
+        )
+        session.add(house)
+        session.flush()
+        person = Person(
+            person_type="registered",
+            name=name,
+            sex=sex,
+            birth_date=birth,
+            ethnicity="01",
+            id_number_enc=keyring.encrypt(id_number, context="person.id_number"),
+            id_number_index=keyring.blind_index(id_number, context="person.id_number"),
+            phone_enc=keyring.encrypt(phone, context="person.phone") if phone else None,
+            phone_index=keyring.blind_index(phone, context="person.phone") if phone else None,
+            house_id=house.id,
+            **_area(grid),
+        )
+        session.add(person)
+        session.flush()
+        session.add(Residence(person_id=person.id, house_id=house.id, grid_code=grid, from_date=date(2020, 1, 1)))
+        care = SpecialCare(
+            person_id=person.id,
+            care_group="mental_disorder",
+            attention_level="high",
+            risk_level=2,
+            responsible_user_id=city.users["worker.a1" if key == "a" else "worker.b1"],
+            details={"guardian_name": "王五"},
+            next_visit_due=date(2020, 2, 1),
+            **_area(grid),
+        )
+        organisation = Organisation(kind="economic", name=f"{name}小卖部", **_area(grid))
+        session.add_all([care, organisation])
+        session.flush()
+        registry.houses[key], registry.people[key] = house.id, person.id
+        registry.care[key], registry.organisations[key] = care.id, organisation.id
+    return registry

@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 import shapely
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
 from civicgrid.audit import service as audit
@@ -195,3 +195,72 @@ def end_tenancy(session: Session, principal: Principal, house_id: int, tenancy_i
     tenancy.move_out = move_out
     audit.record(session, principal, "house.tenant_out", "house", house.id, details={"tenancy": tenancy.id})
     return tenancy
+
+
+# The house layer of the map: single houses when zoomed in, counts per grid when zoomed out.
+HOUSE_POINTS_MIN_ZOOM = 14
+MAX_HOUSE_POINTS = 20_000
+
+
+def map_features(
+    session: Session, principal: Principal, bbox: tuple[float, float, float, float], zoom: int
+) -> dict[str, Any]:
+    """GeoJSON points in `bbox`: houses (zoom ≥ 14, at most 20,000) or per-grid house counts."""
+    min_lon, min_lat, max_lon, max_lat = bbox
+    if not (min_lon < max_lon and min_lat < max_lat):
+        raise InvalidInput(
+            "bbox is min_lon,min_lat,max_lon,max_lat with min < max",
+            details=[{"field": "bbox", "problem": "empty or inverted"}],
+        )
+    features: list[dict[str, Any]] = []
+    if zoom >= HOUSE_POINTS_MIN_ZOOM:
+        query = restrict(
+            select(House.id, House.lon, House.lat, House.use, House.address).where(
+                House.lon.between(min_lon, max_lon), House.lat.between(min_lat, max_lat)
+            ),
+            principal,
+            "house:read",
+            House,
+        ).limit(MAX_HOUSE_POINTS + 1)
+        rows = session.execute(query).all()
+        truncated = len(rows) > MAX_HOUSE_POINTS
+        for house_id, lon, lat, use, address in rows[:MAX_HOUSE_POINTS]:
+            features.append(
+                {
+                    "type": "Feature",
+                    "id": house_id,
+                    "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                    "properties": {"kind": "house", "id": house_id, "use": use, "address": address},
+                }
+            )
+        return {"type": "FeatureCollection", "features": features, "truncated": truncated}
+    query = restrict(
+        select(
+            House.grid_code,
+            func.count(),
+            func.sum(case((House.use == "rented", 1), else_=0)),
+            Division.centroid_lon,
+            Division.centroid_lat,
+        )
+        .join(Division, Division.code == House.grid_code)
+        .where(Division.centroid_lon.between(min_lon, max_lon), Division.centroid_lat.between(min_lat, max_lat))
+        .group_by(House.grid_code, Division.centroid_lon, Division.centroid_lat),
+        principal,
+        "house:read",
+        House,
+    )
+    for grid_code, houses_in_grid, rented, lon, lat in session.execute(query):
+        features.append(
+            {
+                "type": "Feature",
+                "id": grid_code,
+                "geometry": {"type": "Point", "coordinates": [lon, lat]},
+                "properties": {
+                    "kind": "grid",
+                    "grid_code": grid_code,
+                    "houses": houses_in_grid,
+                    "rented": int(rented or 0),
+                },
+            }
+        )
+    return {"type": "FeatureCollection", "features": features, "truncated": False}

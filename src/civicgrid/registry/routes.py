@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel, Field
 
 from civicgrid.auth.deps import PrincipalDep
 from civicgrid.core.crypto import Keyring
+from civicgrid.core.errors import InvalidInput
 from civicgrid.core.pagination import ListParams, Page, apply_sort, list_params, paginate
 from civicgrid.core.web import SessionDep
 from civicgrid.registry import houses, people, views
@@ -172,6 +174,32 @@ def list_houses(
     rows, total = paginate(session, apply_sort(query, params.sort, HOUSE_SORTS, [House.id]), params)
     counts = houses.residents_count(session, [h.id for h in rows])
     return Page[HouseOut].of([views.house_out(h, counts.get(h.id, 0)) for h in rows], total, params)
+
+
+class HouseMapOut(BaseModel):
+    type: Literal["FeatureCollection"] = "FeatureCollection"
+    features: list[dict[str, Any]]
+    truncated: bool = Field(description="more houses than were returned lie in the box; zoom in")
+
+
+@router.get("/houses/map", operation_id="registry_house_map", response_model=HouseMapOut)
+def house_map(
+    session: SessionDep,
+    principal: PrincipalDep,
+    bbox: Annotated[str, Query(description="min_lon,min_lat,max_lon,max_lat")],
+    zoom: Annotated[int, Query(ge=0, le=24)],
+) -> HouseMapOut:
+    """The house layer: houses as points from zoom 14 (at most 20,000), below it house counts per grid."""
+    try:
+        box = tuple(float(v) for v in bbox.split(","))
+    except ValueError:
+        box = ()
+    if len(box) != 4:
+        raise InvalidInput(
+            "bbox is four numbers: min_lon,min_lat,max_lon,max_lat",
+            details=[{"field": "bbox", "problem": "not four numbers"}],
+        )
+    return HouseMapOut(**houses.map_features(session, principal, (box[0], box[1], box[2], box[3]), zoom))
 
 
 @router.post("/houses", operation_id="registry_create_house", response_model=HouseOut, status_code=201)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from civicgrid.audit import service as audit
@@ -50,13 +50,6 @@ def today() -> date:
     from civicgrid.config import get_settings
 
     return utcnow().astimezone(get_settings().tz).date()
-
-
-@dataclass
-class Identifiers:
-    """Encrypted values and blind indexes of a person's identifiers, ready to store."""
-
-    values: dict[str, Any]
 
 
 def _encrypt(keyring: Keyring, value: str, context: str) -> tuple[bytes, str]:
@@ -408,12 +401,6 @@ def lookup(
         details={"by": "id_number" if id_number else "phone", "found": len(found)},
     )
     return found
-
-
-def count_in(session: Session, column: Any, value: str) -> int:
-    return (
-        session.scalar(select(func.count()).select_from(Person).where(column == value, Person.status == "active")) or 0
-    )
 
 
 def _escape_like(value: str) -> str:

@@ -195,11 +195,3 @@ class TenancyOut(BaseModel):
     person_name: str = Field(description="masked")
     move_in: date
     move_out: date | None
-
-
-class HouseholdOut(BaseModel):
-    id: int
-    household_no: str
-    house_id: int | None
-    head_person_id: int | None
-    members: list[PersonOut]

@@ -127,7 +127,7 @@ def main() -> None:
     def raw_lookup() -> None:
         cursor = raw.cursor()
         index = keyring.blind_index(next(raw_ids), context=people.ID_CONTEXT)
-        cursor.execute(f"SELECT * FROM registry_person WHERE id_number_index = {marker}", (index,))  # noqa: S608
+        cursor.execute(f"SELECT * FROM registry_person WHERE id_number_index = {marker}", (index,))
         assert len(cursor.fetchall()) == 1
 
     def raw_grid_list() -> None:
@@ -135,10 +135,10 @@ def main() -> None:
         grid = next(raw_grids)
         cursor.execute(
             f"SELECT count(*) FROM registry_person WHERE grid_code = {marker} AND status = 'active'", (grid,)
-        )  # noqa: S608
+        )
         cursor.fetchall()
         cursor.execute(
-            f"SELECT * FROM registry_person WHERE grid_code = {marker} AND status = 'active' ORDER BY id LIMIT 50",  # noqa: S608
+            f"SELECT * FROM registry_person WHERE grid_code = {marker} AND status = 'active' ORDER BY id LIMIT 50",
             (grid,),
         )
         cursor.fetchall()

@@ -18,7 +18,7 @@ from civicgrid.auth.routes import keys_router, users_router
 from civicgrid.auth.routes import router as auth_router
 from civicgrid.config import Settings, get_settings
 from civicgrid.core import handlers
-from civicgrid.core.crypto import Keyring
+from civicgrid.core.crypto import configure_keyring
 from civicgrid.core.db import Database
 from civicgrid.core.errors import ERROR_RESPONSES
 from civicgrid.core.observability import RequestContextMiddleware, configure_logging
@@ -73,7 +73,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.db = database
-    app.state.keyring = Keyring.from_settings(settings)
+    # Also installed process-wide, so jobs and commands outside requests use the same keys.
+    app.state.keyring = configure_keyring(settings)
     app.state.login_limiter = SlidingWindowLimiter(limit=settings.login_rate_per_minute, window_seconds=60)
     app.add_middleware(RequestContextMiddleware)
     handlers.install(app)

@@ -282,7 +282,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_registry_person_grid_code'), ['grid_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_registry_person_house_id'), ['house_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_registry_person_household_id'), ['household_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_registry_person_name'), ['name'], unique=False)
+        batch_op.create_index(batch_op.f('ix_registry_person_name'), ['name'], unique=False, postgresql_ops={'name': 'varchar_pattern_ops'})
         batch_op.create_index(batch_op.f('ix_registry_person_person_type'), ['person_type'], unique=False)
         batch_op.create_index(batch_op.f('ix_registry_person_phone_index'), ['phone_index'], unique=False)
         batch_op.create_index(batch_op.f('ix_registry_person_review_status'), ['review_status'], unique=False)

@@ -42,6 +42,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # Prefix searches (LIKE 'x%') may then use ordinary indexes; ILIKE stays case-insensitive.
+    cursor.execute("PRAGMA case_sensitive_like=ON")
     cursor.close()
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, CheckConstraint, Date, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, CheckConstraint, Date, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from civicgrid.authz.scope import Level
@@ -90,6 +90,8 @@ class Person(InGrid, Timestamps, Base):
 
     __tablename__ = "registry_person"
     __table_args__ = (
+        # Name search is by prefix (LIKE '张%'); on PostgreSQL only a pattern-ops index serves it.
+        Index("ix_registry_person_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
         CheckConstraint("person_type IN ('registered','floating','foreign')", name="person_type"),
         CheckConstraint("status IN ('active','moved_away','deceased')", name="status"),
         CheckConstraint("review_status IN ('pending','approved')", name="review_status"),
@@ -97,7 +99,7 @@ class Person(InGrid, Timestamps, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     person_type: Mapped[str] = mapped_column(String(12), index=True)
-    name: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(100))
     former_name: Mapped[str | None] = mapped_column(String(100))
     sex: Mapped[str] = mapped_column(String(2))  # code table sex
     birth_date: Mapped[date] = mapped_column(Date, index=True)

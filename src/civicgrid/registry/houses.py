@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -41,26 +42,60 @@ def _grid(session: Session, principal: Principal, grid_code: str) -> Division:
     return grid
 
 
-def _check(session: Session, keyring: Keyring, data: dict[str, Any], grid: Division | None) -> dict[str, Any]:
+@dataclass
+class HouseCheck:
+    """What `validate_house` found: the plain columns, the owner's normalised ID number, every problem."""
+
+    columns: dict[str, Any]
+    owner_id_number: str | None
+    problems: list[dict[str, str]]
+
+
+def grid_contains(grid: Division) -> Callable[[float, float], bool] | None:
+    """A test of whether a point lies in the grid (within a hair of its boundary); None without geometry."""
+    if grid.geometry is None:
+        return None
+    from civicgrid.geo.geometry import from_wkb
+
+    shape = from_wkb(grid.geometry).buffer(1e-6)
+    shapely.prepare(shape)
+    return lambda lon, lat: bool(shape.contains(shapely.Point(lon, lat)))
+
+
+def validate_house(
+    session: Session,
+    data: dict[str, Any],
+    grid: Division | None,
+    *,
+    contains: Callable[[float, float], bool] | None = None,
+    on: date | None = None,
+) -> HouseCheck:
+    """The rules of `_check` without keys (imports call it per row with a prepared `contains` per grid)."""
     found = codes.problems(session, {"use": ("house_use", data.get("use"))})
     columns = {k: v for k, v in data.items() if k not in ("owner_id_number", "grid_code")}
+    owner: str | None = None
     owner_id = data.get("owner_id_number")
     if owner_id:
         try:
-            parsed = parse_id_number(owner_id, today=today())
+            owner = parse_id_number(owner_id, today=on or today()).number
         except InvalidIdNumber as exc:
             found.append({"field": "owner_id_number", "problem": exc.message})
-        else:
-            columns["owner_id_number_enc"] = keyring.encrypt(parsed.number, context=OWNER_ID_CONTEXT)
-            columns["owner_id_number_index"] = keyring.blind_index(parsed.number, context=OWNER_ID_CONTEXT)
     lon, lat = data.get("lon"), data.get("lat")
     if (lon is None) != (lat is None):
         found.append({"field": "lon", "problem": "give both lon and lat, or neither"})
-    elif lon is not None and lat is not None and grid is not None and grid.geometry is not None:
-        from civicgrid.geo.geometry import from_wkb
-
-        if not from_wkb(grid.geometry).buffer(1e-6).contains(shapely.Point(lon, lat)):
+    elif lon is not None and lat is not None and grid is not None:
+        inside = contains or grid_contains(grid)
+        if inside is not None and not inside(lon, lat):
             found.append({"field": "lon", "problem": f"the point lies outside grid {grid.code}"})
+    return HouseCheck(columns, owner, found)
+
+
+def _check(session: Session, keyring: Keyring, data: dict[str, Any], grid: Division | None) -> dict[str, Any]:
+    checked = validate_house(session, data, grid)
+    found, columns = checked.problems, checked.columns
+    if checked.owner_id_number is not None:
+        columns["owner_id_number_enc"] = keyring.encrypt(checked.owner_id_number, context=OWNER_ID_CONTEXT)
+        columns["owner_id_number_index"] = keyring.blind_index(checked.owner_id_number, context=OWNER_ID_CONTEXT)
     if found:
         raise InvalidInput("; ".join(f"{p['field']}: {p['problem']}" for p in found), details=found)
     return columns

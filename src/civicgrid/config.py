@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     login_rate_per_minute: int = Field(default=30, ge=1, le=100_000)
     log_level: str = "INFO"
     serve_frontend: bool = True
+    # Registry imports: uploads larger than this are refused while streaming (413); rows per batch.
+    import_max_bytes: int = Field(default=2 * 1024**3, ge=1)
+    import_batch_size: int = Field(default=2000, ge=1, le=100_000)
+    # Background jobs (imports) run on this many threads per server process.
+    job_workers: int = Field(default=2, ge=1, le=32)
     # Encryption of personal data at rest: `kid:base64key,kid:base64key` (32-byte keys), the kid new values
     # are encrypted with, and the HMAC key of the blind indexes (base64, 32 bytes).
     data_keys: SecretStr | None = None

@@ -462,6 +462,491 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/registry/care": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Care
+         * @description Special-care records in your scope (the listing itself is audited).
+         */
+        get: operations["care_list"];
+        put?: never;
+        /**
+         * Create Care
+         * @description Put a person of your scope in a special-care group, with the group's data items.
+         */
+        post: operations["care_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/care/overdue-by-grid": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Overdue By Grid
+         * @description The visits dashboard: per grid, overdue visits, visits due within 7 days and active records.
+         */
+        get: operations["care_overdue_by_grid"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/care/{care_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Care
+         * @description One record with its data items (audited).
+         */
+        get: operations["care_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Update Care */
+        patch: operations["care_update"];
+        trace?: never;
+    };
+    "/api/v1/registry/care/{care_id}/visits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Visits */
+        get: operations["care_list_visits"];
+        put?: never;
+        /**
+         * Record Visit
+         * @description Record a follow-up visit; the next visit falls due after the record's interval unless given.
+         */
+        post: operations["care_record_visit"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Codes
+         * @description Every code table entry (or one table's), inactive ones included.
+         */
+        get: operations["codes_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/codes/{table}/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Code
+         * @description Add or change an entry of an existing table; deactivate instead of deleting (old rows keep it).
+         */
+        put: operations["codes_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/houses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Houses
+         * @description Houses in your scope by address, use and area, with their number of residents.
+         */
+        get: operations["registry_list_houses"];
+        put?: never;
+        /**
+         * Create House
+         * @description Register a house in a grid of your scope.
+         */
+        post: operations["registry_create_house"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/houses/map": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * House Map
+         * @description The house layer: houses as points from zoom 14 (at most 20,000), below it house counts per grid.
+         */
+        get: operations["registry_house_map"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/houses/{house_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get House */
+        get: operations["registry_get_house"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Update House */
+        patch: operations["registry_update_house"];
+        trace?: never;
+    };
+    "/api/v1/registry/houses/{house_id}/tenancies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Tenancies
+         * @description Tenants of a rented house, current and past.
+         */
+        get: operations["registry_list_tenancies"];
+        put?: never;
+        /** Add Tenancy */
+        post: operations["registry_add_tenancy"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/organisations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Organisations in your scope */
+        get: operations["registry_list_organisations"];
+        put?: never;
+        /** Register a organisation */
+        post: operations["registry_create_organisation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/organisations/{obj_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One organisation */
+        get: operations["registry_get_organisation"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Correct a organisation (fields as in its creation body) */
+        patch: operations["registry_update_organisation"];
+        trace?: never;
+    };
+    "/api/v1/registry/people": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List People
+         * @description People in your scope, masked; filter by name prefix, area, type, status, flags, house or address.
+         */
+        get: operations["registry_list_people"];
+        put?: never;
+        /**
+         * Create Person
+         * @description Register a person in a house (or grid) of your scope; grid workers' entries wait for review.
+         */
+        post: operations["registry_create_person"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/people/lookup": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Lookup Person
+         * @description Exact lookup by ID number or phone (in the body, so it never appears in a URL or log).
+         */
+        post: operations["registry_lookup_person"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/people/{person_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Person
+         * @description One person, masked.
+         */
+        get: operations["registry_get_person"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Update Person
+         * @description Correct a person's data; every change is audited.
+         */
+        patch: operations["registry_update_person"];
+        trace?: never;
+    };
+    "/api/v1/registry/people/{person_id}/approve": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Approve Person
+         * @description Approve what a grid worker registered or corrected (community staff and above).
+         */
+        post: operations["registry_approve_person"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/people/{person_id}/deregister": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Deregister Person
+         * @description Record that a person moved away or died; nothing is deleted.
+         */
+        post: operations["registry_deregister_person"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/people/{person_id}/move": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move Person
+         * @description Move a person to another house; where they lived before is kept.
+         */
+        post: operations["registry_move_person"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/people/{person_id}/residences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Person Residences
+         * @description Where the person lived when.
+         */
+        get: operations["registry_person_residences"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/people/{person_id}/reveal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Reveal Person
+         * @description The unmasked name, birth date and identifiers, for a stated purpose (needs person:pii; audited).
+         */
+        post: operations["registry_reveal_person"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/places": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Places in your scope */
+        get: operations["registry_list_places"];
+        put?: never;
+        /** Register a place */
+        post: operations["registry_create_place"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/places/{obj_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One place */
+        get: operations["registry_get_place"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Correct a place (fields as in its creation body) */
+        patch: operations["registry_update_place"];
+        trace?: never;
+    };
+    "/api/v1/registry/schools": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Schools in your scope */
+        get: operations["registry_list_schools"];
+        put?: never;
+        /** Register a school */
+        post: operations["registry_create_school"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/schools/{obj_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One school */
+        get: operations["registry_get_school"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Correct a school (fields as in its creation body) */
+        patch: operations["registry_update_school"];
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -798,6 +1283,179 @@ export interface components {
             /** Population */
             population: number;
         };
+        /** CareCreate */
+        CareCreate: {
+            /**
+             * Attention Level
+             * @description code table attention_level
+             */
+            attention_level: string;
+            /**
+             * Care Group
+             * @enum {string}
+             */
+            care_group: "released_prisoner" | "community_correction" | "mental_disorder" | "drug_user" | "hiv_aids" | "key_youth";
+            /**
+             * Details
+             * @description the group's data items
+             */
+            details?: {
+                [key: string]: unknown;
+            };
+            /** Person Id */
+            person_id: number;
+            /** Responsible User Id */
+            responsible_user_id?: number | null;
+            /**
+             * Risk Level
+             * @description severe mental disorders: 0–5
+             */
+            risk_level?: number | null;
+            /**
+             * Visit Interval Days
+             * @default 30
+             */
+            visit_interval_days: number;
+        };
+        /** CareDetailOut */
+        CareDetailOut: {
+            /** Active */
+            active: boolean;
+            /** Attention Level */
+            attention_level: string;
+            /** Care Group */
+            care_group: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Details */
+            details: {
+                [key: string]: unknown;
+            };
+            /** Grid Code */
+            grid_code: string;
+            /** Id */
+            id: number;
+            /** Last Visit On */
+            last_visit_on: string | null;
+            /** Next Visit Due */
+            next_visit_due: string | null;
+            /** Overdue Days */
+            overdue_days: number;
+            /** Person Id */
+            person_id: number;
+            /**
+             * Person Name
+             * @description masked
+             */
+            person_name: string;
+            /** Responsible Name */
+            responsible_name: string | null;
+            /** Responsible User Id */
+            responsible_user_id: number | null;
+            /** Risk Level */
+            risk_level: number | null;
+            /** Visit Interval Days */
+            visit_interval_days: number;
+        };
+        /** CareOut */
+        CareOut: {
+            /** Active */
+            active: boolean;
+            /** Attention Level */
+            attention_level: string;
+            /** Care Group */
+            care_group: string;
+            /** Grid Code */
+            grid_code: string;
+            /** Id */
+            id: number;
+            /** Last Visit On */
+            last_visit_on: string | null;
+            /** Next Visit Due */
+            next_visit_due: string | null;
+            /** Overdue Days */
+            overdue_days: number;
+            /** Person Id */
+            person_id: number;
+            /**
+             * Person Name
+             * @description masked
+             */
+            person_name: string;
+            /** Responsible Name */
+            responsible_name: string | null;
+            /** Responsible User Id */
+            responsible_user_id: number | null;
+            /** Risk Level */
+            risk_level: number | null;
+            /** Visit Interval Days */
+            visit_interval_days: number;
+        };
+        /** CareUpdate */
+        CareUpdate: {
+            /** Active */
+            active?: boolean | null;
+            /** Attention Level */
+            attention_level?: string | null;
+            /** Details */
+            details?: {
+                [key: string]: unknown;
+            } | null;
+            /** Responsible User Id */
+            responsible_user_id?: number | null;
+            /** Risk Level */
+            risk_level?: number | null;
+            /** Visit Interval Days */
+            visit_interval_days?: number | null;
+        };
+        /** CodeIn */
+        CodeIn: {
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
+            /** Label En */
+            label_en: string;
+            /** Label Zh */
+            label_zh: string;
+            /**
+             * Sort
+             * @default 0
+             */
+            sort: number;
+        };
+        /** CodeOut */
+        CodeOut: {
+            /** Active */
+            active: boolean;
+            /** Code */
+            code: string;
+            /** Label En */
+            label_en: string;
+            /** Label Zh */
+            label_zh: string;
+            /** Sort */
+            sort: number;
+            /** Table */
+            table: string;
+        };
+        /** DeregisterIn */
+        DeregisterIn: {
+            /**
+             * On
+             * Format: date
+             */
+            on: string;
+            /**
+             * Reason
+             * @enum {string}
+             */
+            reason: "moved_away" | "deceased";
+        };
         /** DivisionDetailOut */
         DivisionDetailOut: {
             /**
@@ -933,6 +1591,103 @@ export interface components {
              */
             type: "FeatureCollection";
         };
+        /** HouseIn */
+        HouseIn: {
+            /** Area M2 */
+            area_m2?: number | null;
+            /** Building */
+            building?: string | null;
+            /** Grid Code */
+            grid_code: string;
+            /** Lat */
+            lat?: number | null;
+            /** Lon */
+            lon?: number | null;
+            /** Owner Id Number */
+            owner_id_number?: string | null;
+            /** Owner Name */
+            owner_name?: string | null;
+            /** Room */
+            room?: string | null;
+            /** Street Address */
+            street_address: string;
+            /** Unit */
+            unit?: string | null;
+            /**
+             * Use
+             * @description code table house_use
+             */
+            use: string;
+        };
+        /** HouseMapOut */
+        HouseMapOut: {
+            /** Features */
+            features: {
+                [key: string]: unknown;
+            }[];
+            /**
+             * Truncated
+             * @description more houses than were returned lie in the box; zoom in
+             */
+            truncated: boolean;
+            /**
+             * Type
+             * @default FeatureCollection
+             * @constant
+             */
+            type: "FeatureCollection";
+        };
+        /** HouseOut */
+        HouseOut: {
+            /** Address */
+            address: string;
+            /** Area M2 */
+            area_m2: number | null;
+            /** Building */
+            building: string | null;
+            /** Community Code */
+            community_code: string;
+            /** Grid Code */
+            grid_code: string;
+            /** Id */
+            id: number;
+            /** Lat */
+            lat: number | null;
+            /** Lon */
+            lon: number | null;
+            /**
+             * Owner Name
+             * @description masked
+             */
+            owner_name: string | null;
+            /** Residents */
+            residents?: number | null;
+            /** Room */
+            room: string | null;
+            /** Street Address */
+            street_address: string;
+            /** Unit */
+            unit: string | null;
+            /** Use */
+            use: string;
+        };
+        /** HouseUpdate */
+        HouseUpdate: {
+            /** Area M2 */
+            area_m2?: number | null;
+            /** Building */
+            building?: string | null;
+            /** Owner Name */
+            owner_name?: string | null;
+            /** Room */
+            room?: string | null;
+            /** Street Address */
+            street_address?: string | null;
+            /** Unit */
+            unit?: string | null;
+            /** Use */
+            use?: string | null;
+        };
         /** ImportResultOut */
         ImportResultOut: {
             /** By Level */
@@ -967,6 +1722,16 @@ export interface components {
         LogoutIn: {
             /** Refresh Token */
             refresh_token?: string | null;
+        };
+        /**
+         * LookupIn
+         * @description Exact lookup by an identifier; sent in a body so it never appears in a URL.
+         */
+        LookupIn: {
+            /** Id Number */
+            id_number?: string | null;
+            /** Phone */
+            phone?: string | null;
         };
         /** LookupOut */
         LookupOut: {
@@ -1025,6 +1790,18 @@ export interface components {
             /** Version */
             version: string;
         };
+        /** MoveIn */
+        MoveIn: {
+            /** House Id */
+            house_id: number;
+            /**
+             * Moved On
+             * Format: date
+             */
+            moved_on: string;
+            /** Reason */
+            reason?: string | null;
+        };
         /** OrgUnitOut */
         OrgUnitOut: {
             /** City Code */
@@ -1052,6 +1829,156 @@ export interface components {
             phone: string | null;
             /** Street Code */
             street_code: string | null;
+        };
+        /** OrganisationIn */
+        OrganisationIn: {
+            /** Address */
+            address?: string | null;
+            /** Approval Date */
+            approval_date?: string | null;
+            /** Attention Level */
+            attention_level?: string | null;
+            /** Credit Code */
+            credit_code?: string | null;
+            /** Grid Code */
+            grid_code: string;
+            /** Hazard Type */
+            hazard_type?: string | null;
+            /**
+             * Hazardous Chemicals
+             * @default false
+             */
+            hazardous_chemicals: boolean;
+            /** Kind */
+            kind: string;
+            /** Lat */
+            lat?: number | null;
+            /** Legal Rep Name */
+            legal_rep_name?: string | null;
+            /** Licence No */
+            licence_no?: string | null;
+            /** Lon */
+            lon?: number | null;
+            /** Name */
+            name: string;
+            /** Org Type */
+            org_type?: string | null;
+            /** Registration Authority */
+            registration_authority?: string | null;
+            /** Registration No */
+            registration_no?: string | null;
+            /** Risk Level */
+            risk_level?: string | null;
+            /** Security Officer Name */
+            security_officer_name?: string | null;
+            /** Staff Count */
+            staff_count?: number | null;
+            /** Status */
+            status?: string | null;
+        };
+        /** OrganisationOut */
+        OrganisationOut: {
+            /** Address */
+            address?: string | null;
+            /** Approval Date */
+            approval_date?: string | null;
+            /** Attention Level */
+            attention_level?: string | null;
+            /** Community Code */
+            community_code: string;
+            /** Credit Code */
+            credit_code?: string | null;
+            /** Grid Code */
+            grid_code: string;
+            /** Hazard Type */
+            hazard_type?: string | null;
+            /**
+             * Hazardous Chemicals
+             * @default false
+             */
+            hazardous_chemicals: boolean;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Lat */
+            lat?: number | null;
+            /** Legal Rep Name */
+            legal_rep_name?: string | null;
+            /** Licence No */
+            licence_no?: string | null;
+            /** Lon */
+            lon?: number | null;
+            /** Name */
+            name: string;
+            /** Org Type */
+            org_type?: string | null;
+            /** Registration Authority */
+            registration_authority?: string | null;
+            /** Registration No */
+            registration_no?: string | null;
+            /** Risk Level */
+            risk_level?: string | null;
+            /** Security Officer Name */
+            security_officer_name?: string | null;
+            /** Staff Count */
+            staff_count?: number | null;
+            /** Status */
+            status?: string | null;
+        };
+        /** OrganisationUpdate */
+        OrganisationUpdate: {
+            /** Address */
+            address?: string | null;
+            /** Approval Date */
+            approval_date?: string | null;
+            /** Attention Level */
+            attention_level?: string | null;
+            /** Credit Code */
+            credit_code?: string | null;
+            /** Hazard Type */
+            hazard_type?: string | null;
+            /** Hazardous Chemicals */
+            hazardous_chemicals?: boolean | null;
+            /** Kind */
+            kind?: string | null;
+            /** Lat */
+            lat?: number | null;
+            /** Legal Rep Name */
+            legal_rep_name?: string | null;
+            /** Licence No */
+            licence_no?: string | null;
+            /** Lon */
+            lon?: number | null;
+            /** Name */
+            name?: string | null;
+            /** Org Type */
+            org_type?: string | null;
+            /** Registration Authority */
+            registration_authority?: string | null;
+            /** Registration No */
+            registration_no?: string | null;
+            /** Risk Level */
+            risk_level?: string | null;
+            /** Security Officer Name */
+            security_officer_name?: string | null;
+            /** Staff Count */
+            staff_count?: number | null;
+            /** Status */
+            status?: string | null;
+        };
+        /** OverdueByGrid */
+        OverdueByGrid: {
+            /** Active */
+            active: number;
+            /** Due Within 7 Days */
+            due_within_7_days: number;
+            /** Grid Code */
+            grid_code: string;
+            /** Grid Name */
+            grid_name: string;
+            /** Overdue */
+            overdue: number;
         };
         /** Page[ApiKeyOut] */
         Page_ApiKeyOut_: {
@@ -1086,6 +2013,17 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[CareOut] */
+        Page_CareOut_: {
+            /** Items */
+            items: components["schemas"]["CareOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
         /** Page[DivisionOut] */
         Page_DivisionOut_: {
             /** Items */
@@ -1097,10 +2035,65 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[HouseOut] */
+        Page_HouseOut_: {
+            /** Items */
+            items: components["schemas"]["HouseOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
         /** Page[OrgUnitOut] */
         Page_OrgUnitOut_: {
             /** Items */
             items: components["schemas"]["OrgUnitOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[OrganisationOut] */
+        Page_OrganisationOut_: {
+            /** Items */
+            items: components["schemas"]["OrganisationOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[PersonOut] */
+        Page_PersonOut_: {
+            /** Items */
+            items: components["schemas"]["PersonOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[PlaceOut] */
+        Page_PlaceOut_: {
+            /** Items */
+            items: components["schemas"]["PlaceOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[SchoolOut] */
+        Page_SchoolOut_: {
+            /** Items */
+            items: components["schemas"]["SchoolOut"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -1124,10 +2117,487 @@ export interface components {
             /** Password */
             password: string;
         };
+        /** PersonCreate */
+        PersonCreate: {
+            /**
+             * Birth Date
+             * Format: date
+             */
+            birth_date: string;
+            /** Current Address */
+            current_address?: string | null;
+            /** Document Expiry */
+            document_expiry?: string | null;
+            /**
+             * Document No
+             * @description foreigners: passport or permit no.
+             */
+            document_no?: string | null;
+            /** Document Type */
+            document_type?: string | null;
+            /** Education */
+            education?: string | null;
+            /** Employer */
+            employer?: string | null;
+            /**
+             * Ethnicity
+             * @description code table ethnicity
+             */
+            ethnicity?: string | null;
+            /** Foreign Given Name */
+            foreign_given_name?: string | null;
+            /** Foreign Surname */
+            foreign_surname?: string | null;
+            /** Former Name */
+            former_name?: string | null;
+            /**
+             * Grid Code
+             * @description when there is no house
+             */
+            grid_code?: string | null;
+            /**
+             * House Id
+             * @description the house the person lives in
+             */
+            house_id?: number | null;
+            /** Household Id */
+            household_id?: number | null;
+            /** Hukou Address */
+            hukou_address?: string | null;
+            /** Hukou Consistent */
+            hukou_consistent?: boolean | null;
+            /**
+             * Id Number
+             * @description GB 11643; required unless foreign
+             */
+            id_number?: string | null;
+            /**
+             * Key Attention
+             * @default false
+             */
+            key_attention: boolean;
+            /** Marital Status */
+            marital_status?: string | null;
+            /** Move In Reason */
+            move_in_reason?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Nationality
+             * @description ISO 3166-1 alpha-3
+             */
+            nationality?: string | null;
+            /**
+             * Native Place
+             * @description region code
+             */
+            native_place?: string | null;
+            /** Occupation */
+            occupation?: string | null;
+            /** Permit Expiry */
+            permit_expiry?: string | null;
+            /** Permit No */
+            permit_no?: string | null;
+            /** Permit Type */
+            permit_type?: string | null;
+            /**
+             * Person Type
+             * @enum {string}
+             */
+            person_type: "registered" | "floating" | "foreign";
+            /** Phone */
+            phone?: string | null;
+            /** Political Status */
+            political_status?: string | null;
+            /**
+             * Relation To Head
+             * @description code table relation
+             */
+            relation_to_head?: string | null;
+            /** Religion */
+            religion?: string | null;
+            /** Residence Type */
+            residence_type?: string | null;
+            /**
+             * Sex
+             * @description code table sex
+             */
+            sex: string;
+        };
+        /** PersonDetailOut */
+        PersonDetailOut: {
+            /** Address */
+            address: string | null;
+            /** Age */
+            age: number;
+            /** Birth Year */
+            birth_year: number;
+            /** Community Code */
+            community_code: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Current Address */
+            current_address?: string | null;
+            /** Document Expiry */
+            document_expiry?: string | null;
+            /**
+             * Document No
+             * @description masked
+             */
+            document_no?: string | null;
+            /** Document Type */
+            document_type?: string | null;
+            /** Education */
+            education?: string | null;
+            /** Employer */
+            employer?: string | null;
+            /**
+             * Ethnicity
+             * @description code table ethnicity
+             */
+            ethnicity?: string | null;
+            /** Foreign Given Name */
+            foreign_given_name?: string | null;
+            /** Foreign Surname */
+            foreign_surname?: string | null;
+            /** Former Name */
+            former_name?: string | null;
+            /** Grid Code */
+            grid_code: string;
+            /** House Id */
+            house_id: number | null;
+            /** Household Id */
+            household_id: number | null;
+            /** Hukou Address */
+            hukou_address?: string | null;
+            /** Hukou Consistent */
+            hukou_consistent?: boolean | null;
+            /** Id */
+            id: number;
+            /**
+             * Id Number
+             * @description masked
+             */
+            id_number: string | null;
+            /** Key Attention */
+            key_attention: boolean;
+            /** Marital Status */
+            marital_status?: string | null;
+            /** Move In Reason */
+            move_in_reason?: string | null;
+            /**
+             * Name
+             * @description masked
+             */
+            name: string;
+            /**
+             * Nationality
+             * @description ISO 3166-1 alpha-3
+             */
+            nationality?: string | null;
+            /**
+             * Native Place
+             * @description region code
+             */
+            native_place?: string | null;
+            /** Occupation */
+            occupation?: string | null;
+            /** Permit Expiry */
+            permit_expiry?: string | null;
+            /** Permit No */
+            permit_no?: string | null;
+            /** Permit Type */
+            permit_type?: string | null;
+            /** Person Type */
+            person_type: string;
+            /**
+             * Phone
+             * @description masked
+             */
+            phone: string | null;
+            /** Political Status */
+            political_status?: string | null;
+            /** Relation To Head */
+            relation_to_head?: string | null;
+            /** Religion */
+            religion?: string | null;
+            /** Residence Type */
+            residence_type?: string | null;
+            /** Review Status */
+            review_status: string;
+            /** Sex */
+            sex: string;
+            /** Status */
+            status: string;
+            /** Status Changed On */
+            status_changed_on?: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** PersonOut */
+        PersonOut: {
+            /** Address */
+            address: string | null;
+            /** Age */
+            age: number;
+            /** Birth Year */
+            birth_year: number;
+            /** Community Code */
+            community_code: string;
+            /** Grid Code */
+            grid_code: string;
+            /** House Id */
+            house_id: number | null;
+            /** Household Id */
+            household_id: number | null;
+            /** Id */
+            id: number;
+            /**
+             * Id Number
+             * @description masked
+             */
+            id_number: string | null;
+            /** Key Attention */
+            key_attention: boolean;
+            /**
+             * Name
+             * @description masked
+             */
+            name: string;
+            /** Person Type */
+            person_type: string;
+            /**
+             * Phone
+             * @description masked
+             */
+            phone: string | null;
+            /** Review Status */
+            review_status: string;
+            /** Sex */
+            sex: string;
+            /** Status */
+            status: string;
+        };
+        /** PersonRevealedOut */
+        PersonRevealedOut: {
+            /**
+             * Audit Seq
+             * @description the audit record of this reveal
+             */
+            audit_seq: number;
+            /**
+             * Birth Date
+             * Format: date
+             */
+            birth_date: string;
+            /** Document No */
+            document_no: string | null;
+            /** Id */
+            id: number;
+            /** Id Number */
+            id_number: string | null;
+            /** Name */
+            name: string;
+            /** Phone */
+            phone: string | null;
+        };
+        /**
+         * PersonUpdate
+         * @description Fields to correct; omitted fields stay as they are.
+         */
+        PersonUpdate: {
+            /** Birth Date */
+            birth_date?: string | null;
+            /** Current Address */
+            current_address?: string | null;
+            /** Document Expiry */
+            document_expiry?: string | null;
+            /** Document No */
+            document_no?: string | null;
+            /** Document Type */
+            document_type?: string | null;
+            /** Education */
+            education?: string | null;
+            /** Employer */
+            employer?: string | null;
+            /**
+             * Ethnicity
+             * @description code table ethnicity
+             */
+            ethnicity?: string | null;
+            /** Foreign Given Name */
+            foreign_given_name?: string | null;
+            /** Foreign Surname */
+            foreign_surname?: string | null;
+            /** Former Name */
+            former_name?: string | null;
+            /** Household Id */
+            household_id?: number | null;
+            /** Hukou Address */
+            hukou_address?: string | null;
+            /** Hukou Consistent */
+            hukou_consistent?: boolean | null;
+            /** Id Number */
+            id_number?: string | null;
+            /** Key Attention */
+            key_attention?: boolean | null;
+            /** Marital Status */
+            marital_status?: string | null;
+            /** Move In Reason */
+            move_in_reason?: string | null;
+            /** Name */
+            name?: string | null;
+            /**
+             * Nationality
+             * @description ISO 3166-1 alpha-3
+             */
+            nationality?: string | null;
+            /**
+             * Native Place
+             * @description region code
+             */
+            native_place?: string | null;
+            /** Occupation */
+            occupation?: string | null;
+            /** Permit Expiry */
+            permit_expiry?: string | null;
+            /** Permit No */
+            permit_no?: string | null;
+            /** Permit Type */
+            permit_type?: string | null;
+            /** Phone */
+            phone?: string | null;
+            /** Political Status */
+            political_status?: string | null;
+            /**
+             * Relation To Head
+             * @description code table relation
+             */
+            relation_to_head?: string | null;
+            /** Religion */
+            religion?: string | null;
+            /** Residence Type */
+            residence_type?: string | null;
+            /** Sex */
+            sex?: string | null;
+        };
+        /** PlaceIn */
+        PlaceIn: {
+            /** Address */
+            address?: string | null;
+            /** Area M2 */
+            area_m2?: number | null;
+            /** Attention Level */
+            attention_level?: string | null;
+            /** Grid Code */
+            grid_code: string;
+            /** Key Attribute */
+            key_attribute?: string | null;
+            /** Lat */
+            lat?: number | null;
+            /** Lon */
+            lon?: number | null;
+            /** Name */
+            name: string;
+            /** Person In Charge */
+            person_in_charge?: string | null;
+            /** Place Type */
+            place_type: string;
+            /** Staff Count */
+            staff_count?: number | null;
+            /** Supervising Unit */
+            supervising_unit?: string | null;
+        };
+        /** PlaceOut */
+        PlaceOut: {
+            /** Address */
+            address?: string | null;
+            /** Area M2 */
+            area_m2?: number | null;
+            /** Attention Level */
+            attention_level?: string | null;
+            /** Community Code */
+            community_code: string;
+            /** Grid Code */
+            grid_code: string;
+            /** Id */
+            id: number;
+            /** Key Attribute */
+            key_attribute?: string | null;
+            /** Lat */
+            lat?: number | null;
+            /** Lon */
+            lon?: number | null;
+            /** Name */
+            name: string;
+            /** Person In Charge */
+            person_in_charge?: string | null;
+            /** Place Type */
+            place_type: string;
+            /** Staff Count */
+            staff_count?: number | null;
+            /** Supervising Unit */
+            supervising_unit?: string | null;
+        };
+        /** PlaceUpdate */
+        PlaceUpdate: {
+            /** Address */
+            address?: string | null;
+            /** Area M2 */
+            area_m2?: number | null;
+            /** Attention Level */
+            attention_level?: string | null;
+            /** Key Attribute */
+            key_attribute?: string | null;
+            /** Lat */
+            lat?: number | null;
+            /** Lon */
+            lon?: number | null;
+            /** Name */
+            name?: string | null;
+            /** Person In Charge */
+            person_in_charge?: string | null;
+            /** Place Type */
+            place_type?: string | null;
+            /** Staff Count */
+            staff_count?: number | null;
+            /** Supervising Unit */
+            supervising_unit?: string | null;
+        };
         /** RefreshIn */
         RefreshIn: {
             /** Refresh Token */
             refresh_token: string;
+        };
+        /** ResidenceOut */
+        ResidenceOut: {
+            /**
+             * From Date
+             * Format: date
+             */
+            from_date: string;
+            /** Grid Code */
+            grid_code: string;
+            /** House Id */
+            house_id: number | null;
+            /** Reason */
+            reason: string | null;
+            /** To Date */
+            to_date: string | null;
+        };
+        /** RevealIn */
+        RevealIn: {
+            /**
+             * Purpose
+             * @description why you need the unmasked data (audited)
+             */
+            purpose: string;
         };
         /** RoleOut */
         RoleOut: {
@@ -1139,6 +2609,89 @@ export interface components {
             label_zh: string;
             /** Permissions */
             permissions: string[];
+        };
+        /** SchoolIn */
+        SchoolIn: {
+            /** Address */
+            address?: string | null;
+            /** Grid Code */
+            grid_code: string;
+            /** Guards */
+            guards?: number | null;
+            /** Head Name */
+            head_name?: string | null;
+            /** Lat */
+            lat?: number | null;
+            /** Lon */
+            lon?: number | null;
+            /** Name */
+            name: string;
+            /** School Type */
+            school_type: string;
+            /** Security Lead */
+            security_lead?: string | null;
+            /** Staff */
+            staff?: number | null;
+            /** Students */
+            students?: number | null;
+            /** Supervising Authority */
+            supervising_authority?: string | null;
+        };
+        /** SchoolOut */
+        SchoolOut: {
+            /** Address */
+            address?: string | null;
+            /** Community Code */
+            community_code: string;
+            /** Grid Code */
+            grid_code: string;
+            /** Guards */
+            guards?: number | null;
+            /** Head Name */
+            head_name?: string | null;
+            /** Id */
+            id: number;
+            /** Lat */
+            lat?: number | null;
+            /** Lon */
+            lon?: number | null;
+            /** Name */
+            name: string;
+            /** School Type */
+            school_type: string;
+            /** Security Lead */
+            security_lead?: string | null;
+            /** Staff */
+            staff?: number | null;
+            /** Students */
+            students?: number | null;
+            /** Supervising Authority */
+            supervising_authority?: string | null;
+        };
+        /** SchoolUpdate */
+        SchoolUpdate: {
+            /** Address */
+            address?: string | null;
+            /** Guards */
+            guards?: number | null;
+            /** Head Name */
+            head_name?: string | null;
+            /** Lat */
+            lat?: number | null;
+            /** Lon */
+            lon?: number | null;
+            /** Name */
+            name?: string | null;
+            /** School Type */
+            school_type?: string | null;
+            /** Security Lead */
+            security_lead?: string | null;
+            /** Staff */
+            staff?: number | null;
+            /** Students */
+            students?: number | null;
+            /** Supervising Authority */
+            supervising_authority?: string | null;
         };
         /** ScopeOut */
         ScopeOut: {
@@ -1193,6 +2746,37 @@ export interface components {
             staffed_grids: number;
             /** Unstaffed Grids */
             unstaffed_grids: number;
+        };
+        /** TenancyIn */
+        TenancyIn: {
+            /**
+             * Move In
+             * Format: date
+             */
+            move_in: string;
+            /** Person Id */
+            person_id: number;
+        };
+        /** TenancyOut */
+        TenancyOut: {
+            /** House Id */
+            house_id: number;
+            /** Id */
+            id: number;
+            /**
+             * Move In
+             * Format: date
+             */
+            move_in: string;
+            /** Move Out */
+            move_out: string | null;
+            /** Person Id */
+            person_id: number;
+            /**
+             * Person Name
+             * @description masked
+             */
+            person_name: string;
         };
         /** TokenOut */
         TokenOut: {
@@ -1287,6 +2871,46 @@ export interface components {
             ok: boolean;
             /** Reason */
             reason: string | null;
+        };
+        /** VisitIn */
+        VisitIn: {
+            /** Findings */
+            findings: string;
+            /**
+             * Form
+             * @description code table visit_form
+             */
+            form: string;
+            /**
+             * Next Visit Due
+             * @description defaults to visited_on + the record's interval
+             */
+            next_visit_due?: string | null;
+            /**
+             * Visited On
+             * Format: date
+             */
+            visited_on: string;
+        };
+        /** VisitOut */
+        VisitOut: {
+            /** Findings */
+            findings: string;
+            /** Form */
+            form: string;
+            /** Id */
+            id: number;
+            /** Next Visit Due */
+            next_visit_due: string | null;
+            /** Special Care Id */
+            special_care_id: number;
+            /**
+             * Visited On
+             * Format: date
+             */
+            visited_on: string;
+            /** Worker User Id */
+            worker_user_id: number | null;
         };
     };
     responses: never;
@@ -3160,6 +4784,3035 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OrgUnitOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    care_list: {
+        parameters: {
+            query?: {
+                care_group?: string | null;
+                grid_code?: string | null;
+                community_code?: string | null;
+                /** @description only overdue (true) or only not overdue (false) */
+                overdue?: boolean | null;
+                active?: boolean | null;
+                responsible_user_id?: number | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description rows per page */
+                page_size?: number;
+                /** @description comma-separated fields, `-` for descending, e.g. `-created_at,name` */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CareOut_"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    care_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CareCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CareDetailOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    care_overdue_by_grid: {
+        parameters: {
+            query?: {
+                community_code?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OverdueByGrid"][];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    care_get: {
+        parameters: {
+            query?: {
+                purpose?: string | null;
+            };
+            header?: never;
+            path: {
+                care_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CareDetailOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    care_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                care_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CareUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CareDetailOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    care_list_visits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                care_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitOut"][];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    care_record_visit: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                care_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["VisitIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["VisitOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    codes_list: {
+        parameters: {
+            query?: {
+                table?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CodeOut"][];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    codes_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                table: string;
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CodeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CodeOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_list_houses: {
+        parameters: {
+            query?: {
+                /** @description address contains */
+                address?: string | null;
+                use?: string | null;
+                grid_code?: string | null;
+                community_code?: string | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description rows per page */
+                page_size?: number;
+                /** @description comma-separated fields, `-` for descending, e.g. `-created_at,name` */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_HouseOut_"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_create_house: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HouseIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HouseOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_house_map: {
+        parameters: {
+            query: {
+                /** @description min_lon,min_lat,max_lon,max_lat */
+                bbox: string;
+                zoom: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HouseMapOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_get_house: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                house_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HouseOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_update_house: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                house_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HouseUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HouseOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_list_tenancies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                house_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenancyOut"][];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_add_tenancy: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                house_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenancyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenancyOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_list_organisations: {
+        parameters: {
+            query?: {
+                /** @description name contains */
+                q?: string | null;
+                grid_code?: string | null;
+                community_code?: string | null;
+                /** @description the kind's type code */
+                type_code?: string | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description rows per page */
+                page_size?: number;
+                /** @description comma-separated fields, `-` for descending, e.g. `-created_at,name` */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_OrganisationOut_"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_create_organisation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganisationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganisationOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_get_organisation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                obj_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganisationOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_update_organisation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                obj_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OrganisationUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OrganisationOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_list_people: {
+        parameters: {
+            query?: {
+                /** @description name starts with */
+                name?: string | null;
+                grid_code?: string | null;
+                community_code?: string | null;
+                street_code?: string | null;
+                person_type?: string | null;
+                /** @description active (default), moved_away, deceased or all */
+                status?: string | null;
+                review_status?: string | null;
+                key_attention?: boolean | null;
+                house_id?: number | null;
+                household_id?: number | null;
+                /** @description house address contains */
+                address?: string | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description rows per page */
+                page_size?: number;
+                /** @description comma-separated fields, `-` for descending, e.g. `-created_at,name` */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PersonOut_"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_create_person: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonDetailOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_lookup_person: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LookupIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonOut"][];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_get_person: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                person_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonDetailOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_update_person: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                person_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PersonUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonDetailOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_approve_person: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                person_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonDetailOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_deregister_person: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                person_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DeregisterIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonDetailOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_move_person: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                person_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MoveIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonDetailOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_person_residences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                person_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResidenceOut"][];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_reveal_person: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                person_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RevealIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PersonRevealedOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_list_places: {
+        parameters: {
+            query?: {
+                /** @description name contains */
+                q?: string | null;
+                grid_code?: string | null;
+                community_code?: string | null;
+                /** @description the kind's type code */
+                type_code?: string | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description rows per page */
+                page_size?: number;
+                /** @description comma-separated fields, `-` for descending, e.g. `-created_at,name` */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_PlaceOut_"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_create_place: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlaceIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaceOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_get_place: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                obj_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaceOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_update_place: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                obj_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlaceUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaceOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_list_schools: {
+        parameters: {
+            query?: {
+                /** @description name contains */
+                q?: string | null;
+                grid_code?: string | null;
+                community_code?: string | null;
+                /** @description the kind's type code */
+                type_code?: string | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description rows per page */
+                page_size?: number;
+                /** @description comma-separated fields, `-` for descending, e.g. `-created_at,name` */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SchoolOut_"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_create_school: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SchoolIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchoolOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_get_school: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                obj_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchoolOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_update_school: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                obj_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SchoolUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchoolOut"];
                 };
             };
             /** @description bad request */

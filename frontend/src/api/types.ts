@@ -48,3 +48,39 @@ export type Unit = UnitPage['items'][number]
 
 export type Level = 'city' | 'district' | 'street' | 'community' | 'grid'
 export const LEVELS: readonly Level[] = ['city', 'district', 'street', 'community', 'grid']
+
+// -- registry -------------------------------------------------------------------------------------------
+export type CodeEntry = Ok<paths['/api/v1/registry/codes']['get']>[number]
+
+export type PersonPage = Ok<paths['/api/v1/registry/people']['get']>
+export type Person = PersonPage['items'][number]
+export type PersonQuery = Query<paths['/api/v1/registry/people']['get']>
+export type PersonDetail = Ok<paths['/api/v1/registry/people/{person_id}']['get']>
+export type PersonCreate = Body<paths['/api/v1/registry/people']['post']>
+export type PersonUpdate = Body<paths['/api/v1/registry/people/{person_id}']['patch']>
+export type PersonRevealed = Ok<paths['/api/v1/registry/people/{person_id}/reveal']['post']>
+export type Residence = Ok<paths['/api/v1/registry/people/{person_id}/residences']['get']>[number]
+export type DeregisterBody = Body<paths['/api/v1/registry/people/{person_id}/deregister']['post']>
+
+export type HousePage = Ok<paths['/api/v1/registry/houses']['get']>
+export type House = HousePage['items'][number]
+export type HouseQuery = Query<paths['/api/v1/registry/houses']['get']>
+export type HouseCreate = Body<paths['/api/v1/registry/houses']['post']>
+export type HouseUpdate = Body<paths['/api/v1/registry/houses/{house_id}']['patch']>
+export type HouseMap = Ok<paths['/api/v1/registry/houses/map']['get']>
+export type Tenancy = Ok<paths['/api/v1/registry/houses/{house_id}/tenancies']['get']>[number]
+
+export type CarePage = Ok<paths['/api/v1/registry/care']['get']>
+export type Care = CarePage['items'][number]
+export type CareQuery = Query<paths['/api/v1/registry/care']['get']>
+export type CareDetail = Ok<paths['/api/v1/registry/care/{care_id}']['get']>
+export type Visit = Ok<paths['/api/v1/registry/care/{care_id}/visits']['get']>[number]
+export type VisitCreate = Body<paths['/api/v1/registry/care/{care_id}/visits']['post']>
+export type OverdueGrid = Ok<paths['/api/v1/registry/care/overdue-by-grid']['get']>[number]
+
+export type Organisation = Ok<paths['/api/v1/registry/organisations']['get']>['items'][number]
+export type OrganisationCreate = Body<paths['/api/v1/registry/organisations']['post']>
+export type Place = Ok<paths['/api/v1/registry/places']['get']>['items'][number]
+export type PlaceCreate = Body<paths['/api/v1/registry/places']['post']>
+export type School = Ok<paths['/api/v1/registry/schools']['get']>['items'][number]
+export type SchoolCreate = Body<paths['/api/v1/registry/schools']['post']>

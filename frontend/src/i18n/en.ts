@@ -1,3 +1,4 @@
+import registry from './registry.en'
 import type { Messages } from './zh-CN'
 
 const en: Messages = {
@@ -18,6 +19,13 @@ const en: Messages = {
     divisions: 'Divisions',
     users: 'Users',
     audit: 'Audit trail',
+    people: 'People',
+    houses: 'Houses',
+    organisations: 'Organisations',
+    places: 'Key places',
+    schools: 'Schools',
+    care: 'Special care',
+    mobile: 'Mobile collection',
   },
   login: {
     title: 'Log in',
@@ -145,6 +153,7 @@ const en: Messages = {
     yes: 'Yes',
     no: 'No',
   },
+  registry,
 }
 
 export default en

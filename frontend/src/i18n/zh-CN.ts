@@ -1,4 +1,6 @@
 // Simplified Chinese — the default language. en.ts must have exactly the same keys (checked by tests).
+import registry from './registry.zh-CN'
+
 const zhCN = {
   app: {
     name: '市域社会治理平台',
@@ -17,6 +19,13 @@ const zhCN = {
     divisions: '行政区划',
     users: '用户管理',
     audit: '审计日志',
+    people: '实有人口',
+    houses: '房屋',
+    organisations: '组织',
+    places: '重点场所',
+    schools: '学校',
+    care: '特殊人群',
+    mobile: '移动采集',
   },
   login: {
     title: '登录',
@@ -144,6 +153,7 @@ const zhCN = {
     yes: '是',
     no: '否',
   },
+  registry,
 }
 
 export type Messages = typeof zhCN

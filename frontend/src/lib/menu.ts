@@ -4,15 +4,35 @@
  */
 export interface MenuEntry {
   /** route name and i18n key `menu.<name>` */
-  name: 'map' | 'divisions' | 'users' | 'audit'
+  name: 'map' | 'divisions' | 'people' | 'houses' | 'organisations' | 'places' | 'schools' | 'care' | 'mobile' | 'users' | 'audit'
   path: string
   permission: string
-  icon: 'MapLocation' | 'Share' | 'User' | 'Document'
+  icon: MenuIcon
 }
+
+export type MenuIcon =
+  | 'MapLocation'
+  | 'Share'
+  | 'User'
+  | 'Document'
+  | 'Avatar'
+  | 'House'
+  | 'OfficeBuilding'
+  | 'Place'
+  | 'School'
+  | 'FirstAidKit'
+  | 'Iphone'
 
 export const MENU: readonly MenuEntry[] = [
   { name: 'map', path: '/map', permission: 'geo:read', icon: 'MapLocation' },
   { name: 'divisions', path: '/divisions', permission: 'geo:read', icon: 'Share' },
+  { name: 'people', path: '/registry/people', permission: 'person:read', icon: 'Avatar' },
+  { name: 'houses', path: '/registry/houses', permission: 'house:read', icon: 'House' },
+  { name: 'organisations', path: '/registry/organisations', permission: 'organisation:read', icon: 'OfficeBuilding' },
+  { name: 'places', path: '/registry/places', permission: 'organisation:read', icon: 'Place' },
+  { name: 'schools', path: '/registry/schools', permission: 'organisation:read', icon: 'School' },
+  { name: 'care', path: '/registry/care', permission: 'care:read', icon: 'FirstAidKit' },
+  { name: 'mobile', path: '/m/', permission: 'person:write', icon: 'Iphone' },
   { name: 'users', path: '/users', permission: 'user:read', icon: 'User' },
   { name: 'audit', path: '/audit', permission: 'audit:read', icon: 'Document' },
 ]
@@ -37,4 +57,14 @@ export function safeRedirect(value: unknown): string | null {
   if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return null
   if (value.startsWith('/login')) return null
   return value
+}
+
+/** The menu entry a path belongs to (the longest entry path it starts with), for highlighting. */
+export function activeMenuPath(path: string, entries: readonly MenuEntry[] = MENU): string {
+  let best = ''
+  for (const entry of entries) {
+    const base = entry.path.endsWith('/') ? entry.path.slice(0, -1) : entry.path
+    if ((path === base || path.startsWith(base + '/')) && base.length > best.length) best = entry.path
+  }
+  return best || '/' + (path.split('/')[1] ?? '')
 }

@@ -2,9 +2,20 @@
 
 from civicgrid.audit import models as audit_models
 from civicgrid.auth import models as auth_models
+from civicgrid.core import jobs as core_jobs
 from civicgrid.core import keys as core_keys
 from civicgrid.geo import models as geo_models
 from civicgrid.org import models as org_models
+from civicgrid.registry import import_mappings as registry_import_mappings
 from civicgrid.registry import models as registry_models
 
-__all__ = ["audit_models", "auth_models", "core_keys", "geo_models", "org_models", "registry_models"]
+__all__ = [
+    "audit_models",
+    "auth_models",
+    "core_jobs",
+    "core_keys",
+    "geo_models",
+    "org_models",
+    "registry_import_mappings",
+    "registry_models",
+]

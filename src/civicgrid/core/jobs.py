@@ -337,6 +337,41 @@ def run_job(database: Database, job_id: int, hook: ProgressHook | None = None) -
     return status
 
 
+def run_inline(
+    database: Database,
+    principal: Principal,
+    kind: str,
+    permission: str,
+    params: dict[str, Any],
+    work: Handler,
+    hook: ProgressHook | None = None,
+) -> tuple[Job, str, str | None]:
+    """Run `work` now, in this thread, as a job the UI can see (commands): (job, status, message).
+
+    The row is created already running, so no runner picks it up.
+    """
+    with database.unit_of_work() as session:
+        job = create_job(session, principal, kind, permission, params)
+        job.status, job.started_at, job.heartbeat_at = "running", utcnow(), utcnow()
+    context = JobContext(job.id, kind, database, dict(params), principal, hook)
+    status, message, result = "succeeded", None, None
+    try:
+        result = work(context)
+    except JobFailed as exc:
+        status, message, result = "failed", exc.message, exc.result
+    except AppError as exc:
+        status, message = "failed", exc.message
+        _finish(database, job.id, status, message, result, context.state)
+        raise
+    finally:
+        _live_drop(job.id)
+    _finish(database, job.id, status, message, result, context.state)
+    with database.unit_of_work(write=False) as session:
+        finished = session.get(Job, job.id)
+        assert finished is not None
+    return finished, status, message
+
+
 class JobRunner:
     """A small thread pool that runs queued jobs of this process."""
 

@@ -4,6 +4,7 @@ the error report and its masking, the size limit, permissions and the audit reco
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
 import json
 from collections.abc import AsyncIterator, Iterator
@@ -28,6 +29,7 @@ from tests.support.registry import B_ID_NUMBER, TinyRegistry
 
 from civicgrid.audit.models import AuditRecord
 from civicgrid.config import Settings, random_secret
+from civicgrid.core.crypto import Keyring
 from civicgrid.core.db import Database
 from civicgrid.core.idnumber import Sex
 from civicgrid.core.uploads import PayloadTooLarge, receive_upload
@@ -508,3 +510,54 @@ def test_upload_keeps_the_file_name_and_bytes(tmp_path: Path) -> None:
     upload = asyncio.run(receive_upload(body(), {"content-type": "multipart/form-data; boundary=b"}, tmp_path, 1000))
     assert upload.filename == "人口.csv" and upload.path.read_bytes() == b"a,b\r\n1,2"
     assert upload.size == 8
+
+
+# -- the command line ----------------------------------------------------------------------------------------
+
+
+def test_cli_imports_with_a_progress_bar_and_exits_non_zero_when_all_or_nothing_fails(
+    db: Database, tmp_path: Path, tiny_registry: TinyRegistry, keyring: Keyring, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from typer.testing import CliRunner
+
+    from civicgrid.config import get_settings
+    from civicgrid.core.crypto import use_keyring
+    from civicgrid.registry.import_cli import registry_cli
+
+    monkeypatch.setenv("CIVICGRID_DATABASE_URL", db.url)
+    monkeypatch.setenv("CIVICGRID_DATA_DIR", str(tmp_path / "var"))
+    get_settings.cache_clear()
+    source = tmp_path / "人口.csv"
+    source.write_bytes(
+        csv_bytes([["类型", "姓名", "性别", "生日", "证号", "网格"], *[[*r[:5], r[6]] for r in GOOD_ROWS]])
+    )
+    maps = ["--map", "类型=person_type", "--map", "姓名=name", "--map", "性别=sex", "--map", "生日=birth_date"]
+    maps += ["--map", "证号=id_number", "--map", "网格=grid_code"]
+    runner = CliRunner()
+    before = _people(db)
+    try:
+        with use_keyring(keyring):
+            bad = tmp_path / "bad.csv"
+            bad.write_bytes(csv_bytes([HEADER, GOOD_ROWS[0], BAD_ROWS[1]]))
+            errors = tmp_path / "errors.csv"
+            failed = runner.invoke(
+                registry_cli, ["import", "people", str(bad), "--mode", "all_or_nothing", "--errors", str(errors)]
+            )
+            assert failed.exit_code == 1, failed.output
+            assert "nothing was written" in failed.output
+            assert {line["row"] for line in csv.DictReader(io.StringIO(errors.read_text("utf-8-sig")))} == {"3"}
+            assert _people(db) == before
+
+            missing = runner.invoke(registry_cli, ["import", "people", str(source)])
+            assert missing.exit_code == 2 and "missing required columns" in missing.output
+
+            done = runner.invoke(registry_cli, ["import", "people", str(source), *maps, "--user", "community.a"])
+            assert done.exit_code == 0, done.output
+            assert "3 created" in done.output
+            assert source.exists()  # the command never deletes the user's file
+            assert _people(db) == before + 3
+    finally:
+        get_settings.cache_clear()
+    with db.unit_of_work(write=False) as s:
+        records = list(s.scalars(select(AuditRecord).where(AuditRecord.action == "registry.import_people")))
+    assert [r.actor_name for r in records] == ["cli", "community.a"]

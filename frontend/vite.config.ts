@@ -41,6 +41,10 @@ export default defineConfig({
               test: /[\\/]node_modules[\\/](vue|@vue|vue-router|pinia|vue-i18n|@intlify)[\\/]/,
               priority: 10,
             },
+            // Vant is imported by the mobile routes only: a lazy chunk of its own, never in the desktop bundle.
+            // Below `vue` in priority, because a group also takes the dependencies of its modules: first come
+            // first served, and Vue must stay in its own chunk.
+            { name: 'vant', test: /[\\/]node_modules[\\/](vant|@vant)[\\/]/, priority: 5 },
           ],
         },
       },

@@ -96,6 +96,26 @@ export const routes: RouteRecordRaw[] = [
     ],
   },
   {
+    // The grid worker's phone pages (Vant, a lazy chunk of its own).
+    path: '/m',
+    component: () => import('@/modules/mobile/MobileLayout.vue'),
+    children: [
+      { path: '', name: 'm-home', component: () => import('@/modules/mobile/MobileHome.vue'), meta: { permission: 'person:write' } },
+      {
+        path: 'person',
+        name: 'm-person',
+        component: () => import('@/modules/mobile/MobileRegisterPerson.vue'),
+        meta: { permission: 'person:write' },
+      },
+      {
+        path: 'house',
+        name: 'm-house',
+        component: () => import('@/modules/mobile/MobileRegisterHouse.vue'),
+        meta: { permission: 'house:write' },
+      },
+    ],
+  },
+  {
     path: '/:pathMatch(.*)*',
     name: 'not-found',
     component: () => import('@/modules/common/NotFoundPage.vue'),

@@ -57,6 +57,22 @@ export function houseMapRequest(view: readonly [number, number, number, number],
   return { bbox: box.join(','), zoom: requestZoom, mode, box }
 }
 
+/**
+ * Whether the answer to `last` still serves a view: same mode and the view inside its (padded) box. Houses
+ * are clustered in the browser, so zooming in within the box needs no new request — unless the last answer
+ * was truncated, when a closer zoom may bring the houses that were left out.
+ */
+export function covers(
+  last: (HouseMapRequest & { truncated?: boolean }) | null,
+  view: readonly [number, number, number, number],
+  zoom: number,
+): boolean {
+  if (!last || last.mode !== houseLayerMode(zoom)) return false
+  if (last.truncated && Math.floor(zoom) !== last.zoom) return false
+  const [w, s, e, n] = last.box
+  return view[0] >= w && view[1] >= s && view[2] <= e && view[3] <= n
+}
+
 /** Two requests give the same answer. */
 export function sameRequest(a: HouseMapRequest | null, b: HouseMapRequest | null): boolean {
   return !!a && !!b && a.bbox === b.bbox && a.zoom === b.zoom

@@ -8,7 +8,7 @@
 import type { FeatureCollection, Point } from 'geojson'
 import type { GeoJSONSource, Map as MapLibreMap, MapMouseEvent } from 'maplibre-gl'
 import type { HouseMap } from '@/api/types'
-import { houseMapRequest, sameRequest, type HouseLayerMode, type HouseMapRequest } from '@/lib/houseMap'
+import { covers, houseMapRequest, type HouseLayerMode, type HouseMapRequest } from '@/lib/houseMap'
 
 export const GRID_SOURCE = 'houses-grids'
 export const POINT_SOURCE = 'houses-points'
@@ -37,7 +37,7 @@ export interface HouseLayerHooks {
 const empty = (): FeatureCollection => ({ type: 'FeatureCollection', features: [] })
 
 export class HouseLayer {
-  private last: HouseMapRequest | null = null
+  private last: (HouseMapRequest & { truncated: boolean }) | null = null
   private timer: ReturnType<typeof setTimeout> | undefined
   private seq = 0
   private enabled = false
@@ -148,14 +148,15 @@ export class HouseLayer {
   async refresh(): Promise<void> {
     if (!this.enabled) return
     const b = this.map.getBounds()
-    const request = houseMapRequest([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], this.map.getZoom())
-    if (sameRequest(this.last, request)) return
+    const view: [number, number, number, number] = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()]
+    if (covers(this.last, view, this.map.getZoom())) return
+    const request = houseMapRequest(view, this.map.getZoom())
     const mine = ++this.seq
     this.hooks.status({ state: 'loading', mode: request.mode, count: 0, truncated: false, error: null })
     try {
       const answer = await this.hooks.fetch(request)
       if (mine !== this.seq) return
-      this.last = request
+      this.last = { ...request, truncated: answer.truncated }
       const data = answer as unknown as FeatureCollection
       const grids = request.mode === 'grids'
       this.map.getSource<GeoJSONSource>(GRID_SOURCE)?.setData(grids ? data : empty())

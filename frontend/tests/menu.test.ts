@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { guardDecision } from '@/lib/guard'
-import { hasPermission, homePath, MENU, menuFor, safeRedirect } from '@/lib/menu'
+import { activeMenuPath, hasPermission, homePath, MENU, menuFor, safeRedirect } from '@/lib/menu'
 
 const OPERATOR = ['geo:read', 'org:read', 'user:read']
 const AUDITOR = ['geo:read', 'org:read', 'audit:read', 'audit:verify', 'user:read']
@@ -81,5 +81,32 @@ describe('redirect after login', () => {
     expect(safeRedirect('/login')).toBeNull()
     expect(safeRedirect(['/map'])).toBeNull()
     expect(safeRedirect(undefined)).toBeNull()
+  })
+})
+
+describe('registry menu', () => {
+  const WORKER = ['geo:read', 'org:read', 'person:read', 'person:write', 'person:pii', 'house:read', 'house:write', 'organisation:read', 'organisation:write', 'care:read', 'care:write']
+  const DEPARTMENT = ['geo:read', 'org:read', 'person:read', 'house:read', 'organisation:read', 'person:pii']
+
+  it('shows each registry page only with its read permission', () => {
+    expect(menuFor(WORKER).map((e) => e.name)).toEqual(['map', 'divisions', 'people', 'houses', 'organisations', 'places', 'schools', 'care', 'mobile'])
+    expect(menuFor(DEPARTMENT).map((e) => e.name)).toEqual(['map', 'divisions', 'people', 'houses', 'organisations', 'places', 'schools'])
+  })
+
+  it('guards the registry routes by permission', () => {
+    const to = { name: 'care', fullPath: '/registry/care', meta: { permission: 'care:read' } }
+    expect(guardDecision(to, { authenticated: true, permissions: DEPARTMENT })).toBe('/map')
+    expect(guardDecision(to, { authenticated: true, permissions: WORKER })).toBe(true)
+    expect(guardDecision({ name: 'm-person', fullPath: '/m/person', meta: { permission: 'person:write' } }, { authenticated: false, permissions: [] })).toEqual({
+      name: 'login',
+      query: { redirect: '/m/person' },
+    })
+  })
+
+  it('highlights the entry a detail page belongs to', () => {
+    expect(activeMenuPath('/registry/people/12')).toBe('/registry/people')
+    expect(activeMenuPath('/registry/care')).toBe('/registry/care')
+    expect(activeMenuPath('/map')).toBe('/map')
+    expect(activeMenuPath('/users')).toBe('/users')
   })
 })

@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from civicgrid.audit import service as audit
@@ -573,6 +573,17 @@ PERSON_KEY_COLUMNS = (
 _LOCATION_FIELDS = ("house_id", "grid_code", "house_address")
 
 
+def _table(model: type[Any]) -> Table:
+    """The model's table, for Core executemany inserts (the ORM's bulk path adds nothing here)."""
+    return cast(Table, model.__table__)
+
+
+def _key_of(row: dict[str, Any]) -> str:
+    if row["id_number_index"] is not None:
+        return f"id:{row['id_number_index']}"
+    return f"doc:{row['document_no_index']}"
+
+
 class PeopleImporter(BaseImporter):
     entity = "people"
 
@@ -813,6 +824,25 @@ class PeopleImporter(BaseImporter):
                 found[key] = "ambiguous" if key in found else dict(row._mapping)
         return found
 
+    def _new_ids(self, session: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+        """The ids of people just inserted, by their key (one query per kind of key)."""
+        ids: dict[str, int] = {}
+        by_id = [r["id_number_index"] for r in rows if r["id_number_index"] is not None]
+        if by_id:
+            for person_id, index in session.execute(
+                select(Person.id, Person.id_number_index).where(Person.id_number_index.in_(by_id))
+            ):
+                ids[f"id:{index}"] = person_id
+        by_doc = [r["document_no_index"] for r in rows if r["id_number_index"] is None]
+        if by_doc:
+            for person_id, index in session.execute(
+                select(Person.id, Person.document_no_index)
+                .where(Person.document_no_index.in_(by_doc), Person.id_number_index.is_(None))
+                .order_by(Person.id)
+            ):
+                ids[f"doc:{index}"] = person_id  # the newest wins: the one just inserted
+        return ids
+
     def _write(self, session: Session, inserts: list[_PersonTarget], updates: list[_PersonTarget]) -> None:
         keyring = self.keyring
         for name, context in (
@@ -828,20 +858,22 @@ class PeopleImporter(BaseImporter):
         now = utcnow()
         if inserts:
             rows = [{**t.current, "created_at": now, "updated_at": now} for t in inserts]
-            ids = session.scalars(insert(Person).returning(Person.id, sort_by_parameter_order=True), rows).all()
-            residences = [
-                {
-                    "person_id": person_id,
-                    "house_id": row["house_id"],
-                    "grid_code": row["grid_code"],
-                    "from_date": self.on,
-                    "reason": "imported",
-                }
-                for person_id, row in zip(ids, rows, strict=True)
-                if row["house_id"] is not None
-            ]
-            if residences:
-                session.execute(insert(Residence), residences)
+            # Plain executemany (no RETURNING: SQLite's variable limit would split it into tiny statements).
+            session.execute(insert(_table(Person)), rows)
+            housed = [row for row in rows if row["house_id"] is not None]
+            if housed:
+                ids = self._new_ids(session, housed)
+                residences = [
+                    {
+                        "person_id": ids[_key_of(row)],
+                        "house_id": row["house_id"],
+                        "grid_code": row["grid_code"],
+                        "from_date": self.on,
+                        "reason": "imported",
+                    }
+                    for row in housed
+                ]
+                session.execute(insert(_table(Residence)), residences)
         if updates:
             session.execute(
                 update(Person),
@@ -869,7 +901,7 @@ class PeopleImporter(BaseImporter):
                     if t.current["house_id"] is not None
                 ]
                 if new:
-                    session.execute(insert(Residence), new)
+                    session.execute(insert(_table(Residence)), new)
 
 
 @dataclass
@@ -1020,7 +1052,9 @@ class HouseImporter(BaseImporter):
             (target.insert if target.insert is not None else target.changes)["owner_id_number_enc"] = token
         now = utcnow()
         if inserts:
-            session.execute(insert(House), [{**t.current, "created_at": now, "updated_at": now} for t in inserts])
+            session.execute(
+                insert(_table(House)), [{**t.current, "created_at": now, "updated_at": now} for t in inserts]
+            )
         if updates:
             session.execute(update(House), [{"id": t.house_id, **t.changes, "updated_at": now} for t in updates])
 

@@ -237,7 +237,13 @@ def live_progress(job_id: int) -> Progress | None:
 # -- queueing and running --------------------------------------------------------------------------------
 
 
+def _load_models() -> None:
+    """Every table (a job's foreign key names auth_user), for processes that have not loaded them."""
+    import civicgrid.models  # noqa: F401
+
+
 def create_job(session: Session, principal: Principal, kind: str, permission: str, params: dict[str, Any]) -> Job:
+    _load_models()
     job = Job(
         kind=kind,
         status="queued",
@@ -308,6 +314,7 @@ def _finish(
 
 def run_job(database: Database, job_id: int, hook: ProgressHook | None = None) -> str | None:
     """Claim and run one queued job in this thread; its final status (None if someone else claimed it)."""
+    _load_models()
     job = _claim(database, job_id)
     if job is None:
         return None

@@ -67,6 +67,9 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "CIVICGRID_MODE": "demo",
         "CIVICGRID_DATA_DIR": str(data_dir),
         "CIVICGRID_LOG_LEVEL": "WARNING",
+        # Every test signs in (through the UI and the API) from 127.0.0.1: more than the default 30 logins
+        # a minute per address. The limiter itself is tested in tests/auth.
+        "CIVICGRID_LOGIN_RATE_PER_MINUTE": "600",
     }
     env.pop("CIVICGRID_DATABASE_URL", None)
     cli = [sys.executable, "-m", "civicgrid"]

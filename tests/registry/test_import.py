@@ -561,3 +561,13 @@ def test_cli_imports_with_a_progress_bar_and_exits_non_zero_when_all_or_nothing_
     with db.unit_of_work(write=False) as s:
         records = list(s.scalars(select(AuditRecord).where(AuditRecord.action == "registry.import_people")))
     assert [r.actor_name for r in records] == ["cli", "community.a"]
+
+
+def test_the_fields_a_column_can_map_to(client: TestClient, tiny_city: TinyCity) -> None:
+    fields = client.get(
+        f"{API}/registry/import-fields", params={"entity": "houses"}, headers=auth_headers(client, "operator")
+    )
+    by_name = {f["name"]: f for f in fields.json()}
+    assert by_name["grid_code"]["required"] and not by_name["room"]["required"]
+    assert by_name["owner_id_number"]["masked_in_reports"] and "房主身份证号" in by_name["owner_id_number"]["aliases"]
+    assert_error(client.get(f"{API}/registry/import-fields", headers=auth_headers(client, "worker.a1")), 403)

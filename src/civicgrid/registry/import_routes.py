@@ -184,8 +184,8 @@ class FieldOut(BaseModel):
     aliases: list[str] = Field(description="column headings mapped to it when no mapping is given")
 
 
-@router.get("/imports/{entity}/fields", operation_id="registry_import_fields", response_model=list[FieldOut])
-def import_fields(entity: Entity, principal: PrincipalDep) -> list[FieldOut]:
+@router.get("/import-fields", operation_id="registry_import_fields", response_model=list[FieldOut])
+def import_fields(principal: PrincipalDep, entity: Entity = "people") -> list[FieldOut]:
     """The fields a file's columns can be mapped to."""
     importers.require_import(principal, entity)
     required = {name for group in importers.REQUIRED[entity] for name in group}

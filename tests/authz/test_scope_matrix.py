@@ -102,6 +102,7 @@ def _path_values(city: TinyCity, registry: TinyRegistry, p: Perspective) -> dict
         "house_id": str(registry.houses[key]),
         "care_id": str(registry.care[key]),
         "obj_id": str(registry.organisations[key]),
+        "household_id": str(registry.households[key]),
         "table": "sex",
     }
 

@@ -242,3 +242,41 @@ def test_corrections_are_validated_and_audited(client: TestClient, tiny_registry
         records[0]["details"]["fields"]
     ) == {"education", "phone"}
     assert "13700000000" not in str(records)
+
+
+def test_households_group_people(client: TestClient, tiny_registry: TinyRegistry) -> None:
+    headers = auth_headers(client, "worker.a1")
+    created = client.post("/api/v1/registry/households", json={"house_id": tiny_registry.houses["a"]}, headers=headers)
+    assert created.status_code == 201, created.text
+    household = created.json()
+    assert household["household_no"].startswith(GRID_A1[:12])
+    assert household["head_person_id"] is None
+    joined = client.patch(
+        f"/api/v1/registry/people/{tiny_registry.people['a']}",
+        json={"household_id": household["id"], "relation_to_head": "02"},
+        headers=headers,
+    )
+    assert joined.status_code == 200, joined.text
+    members = client.get("/api/v1/registry/people", params={"household_id": household["id"]}, headers=headers).json()
+    assert [m["id"] for m in members["items"]] == [tiny_registry.people["a"]]
+    assert_error(
+        client.post("/api/v1/registry/households", json={"house_id": tiny_registry.houses["b"]}, headers=headers), 404
+    )
+    assert_error(
+        client.post(
+            "/api/v1/registry/households",
+            json={"house_id": tiny_registry.houses["a"], "head_person_id": tiny_registry.people["b"]},
+            headers=headers,
+        ),
+        422,
+    )
+    assert_error(
+        client.post(
+            "/api/v1/registry/households",
+            json={"house_id": tiny_registry.houses["a"], "household_no": household["household_no"]},
+            headers=headers,
+        ),
+        409,
+    )
+    history = client.get(f"/api/v1/registry/people/{tiny_registry.people['a']}/residences", headers=headers).json()
+    assert history[0]["address"].startswith("社区 幸福路")

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from civicgrid.core.crypto import Keyring
 from civicgrid.core.idnumber import Sex, make_id_number
 from civicgrid.registry import codes
-from civicgrid.registry.models import House, Organisation, Person, Residence, SpecialCare
+from civicgrid.registry.models import House, Household, Organisation, Person, Residence, SpecialCare
 from tests.support.city import GRID_A1, GRID_B1, TinyCity
 
 A_ID_NUMBER = make_id_number("340303", date(1985, 3, 14), 123, Sex.male)
@@ -25,6 +25,7 @@ class TinyRegistry:
     people: dict[str, int] = field(default_factory=dict)
     care: dict[str, int] = field(default_factory=dict)
     organisations: dict[str, int] = field(default_factory=dict)
+    households: dict[str, int] = field(default_factory=dict)
 
 
 def _area(grid: str) -> dict[str, str]:
@@ -69,6 +70,16 @@ def build_tiny_registry(session: Session, keyring: Keyring, city: TinyCity) -> T
         session.add(person)
         session.flush()
         session.add(Residence(person_id=person.id, house_id=house.id, grid_code=grid, from_date=date(2020, 1, 1)))
+        household = Household(
+            household_no=f"{grid[:12]}0000{len(registry.houses) + 1}",
+            house_id=house.id,
+            head_person_id=person.id,
+            **_area(grid),
+        )
+        session.add(household)
+        session.flush()
+        person.household_id = household.id
+        registry.households[key] = household.id
         care = SpecialCare(
             person_id=person.id,
             care_group="mental_disorder",

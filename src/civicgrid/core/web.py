@@ -24,7 +24,18 @@ def get_session(request: Request) -> Iterator[Session]:
         yield session
 
 
+def get_write_session(request: Request) -> Iterator[Session]:
+    """A write session even for a GET: for reads that write (audited reads of sensitive data).
+
+    On SQLite a read transaction cannot become a write transaction once another connection has
+    committed, so such routes must take the write lock at BEGIN and queue like any writer.
+    """
+    with get_database(request).unit_of_work(write=True) as session:
+        yield session
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
+WriteSessionDep = Annotated[Session, Depends(get_write_session)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 
 

@@ -10,7 +10,7 @@ from civicgrid.auth.deps import PrincipalDep
 from civicgrid.auth.models import User
 from civicgrid.core.masking import mask_name
 from civicgrid.core.pagination import ListParams, Page, apply_sort, list_params, paginate
-from civicgrid.core.web import SessionDep
+from civicgrid.core.web import SessionDep, WriteSessionDep
 from civicgrid.registry import care
 from civicgrid.registry.care_schemas import (
     CareCreate,
@@ -58,7 +58,7 @@ def _detail(session: SessionDep, record: SpecialCare) -> CareDetailOut:
 
 @router.get("", operation_id="care_list", response_model=Page[CareOut])
 def list_care(
-    session: SessionDep,
+    session: WriteSessionDep,
     principal: PrincipalDep,
     params: Annotated[ListParams, Depends(list_params)],
     care_group: str | None = None,
@@ -80,7 +80,7 @@ def list_care(
 
 @router.get("/overdue-by-grid", operation_id="care_overdue_by_grid", response_model=list[OverdueByGrid])
 def overdue_by_grid(
-    session: SessionDep, principal: PrincipalDep, community_code: str | None = None
+    session: WriteSessionDep, principal: PrincipalDep, community_code: str | None = None
 ) -> list[OverdueByGrid]:
     """The visits dashboard: per grid, overdue visits, visits due within 7 days and active records."""
     return [
@@ -98,7 +98,7 @@ def create_care(body: CareCreate, session: SessionDep, principal: PrincipalDep) 
 @router.get("/{care_id}", operation_id="care_get", response_model=CareDetailOut)
 def get_care(
     care_id: int,
-    session: SessionDep,
+    session: WriteSessionDep,
     principal: PrincipalDep,
     purpose: Annotated[str | None, Query(max_length=200)] = None,
 ) -> CareDetailOut:
@@ -112,7 +112,7 @@ def update_care(care_id: int, body: CareUpdate, session: SessionDep, principal: 
 
 
 @router.get("/{care_id}/visits", operation_id="care_list_visits", response_model=list[VisitOut])
-def list_visits(care_id: int, session: SessionDep, principal: PrincipalDep) -> list[VisitOut]:
+def list_visits(care_id: int, session: WriteSessionDep, principal: PrincipalDep) -> list[VisitOut]:
     return [VisitOut.model_validate(v) for v in care.visits(session, principal, care_id)]
 
 

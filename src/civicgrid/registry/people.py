@@ -338,13 +338,16 @@ def deregister_person(session: Session, principal: Principal, person_id: int, re
     return person
 
 
-def residences(session: Session, principal: Principal, person_id: int) -> list[Residence]:
+def residences(session: Session, principal: Principal, person_id: int) -> list[tuple[Residence, str | None]]:
+    """Where the person lived when, with each house's address."""
     person = get_person(session, principal, person_id)
-    return list(
-        session.scalars(
-            select(Residence).where(Residence.person_id == person.id).order_by(Residence.from_date, Residence.id)
-        )
+    rows = session.execute(
+        select(Residence, House.address)
+        .outerjoin(House, House.id == Residence.house_id)
+        .where(Residence.person_id == person.id)
+        .order_by(Residence.from_date, Residence.id)
     )
+    return [(residence, address) for residence, address in rows]
 
 
 def reveal(

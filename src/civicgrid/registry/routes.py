@@ -12,10 +12,12 @@ from civicgrid.core.crypto import Keyring
 from civicgrid.core.errors import InvalidInput
 from civicgrid.core.pagination import ListParams, Page, apply_sort, list_params, paginate
 from civicgrid.core.web import SessionDep
-from civicgrid.registry import houses, people, views
+from civicgrid.registry import households, houses, people, views
 from civicgrid.registry.models import House, Person
 from civicgrid.registry.schemas import (
     DeregisterIn,
+    HouseholdIn,
+    HouseholdOut,
     HouseIn,
     HouseOut,
     HouseUpdate,
@@ -147,7 +149,10 @@ def deregister_person(
 )
 def person_residences(person_id: int, session: SessionDep, principal: PrincipalDep) -> list[ResidenceOut]:
     """Where the person lived when."""
-    return [ResidenceOut.model_validate(r) for r in people.residences(session, principal, person_id)]
+    return [
+        ResidenceOut.model_validate(r).model_copy(update={"address": address})
+        for r, address in people.residences(session, principal, person_id)
+    ]
 
 
 @router.post("/people/{person_id}/reveal", operation_id="registry_reveal_person", response_model=PersonRevealedOut)
@@ -257,3 +262,16 @@ def add_tenancy(house_id: int, body: TenancyIn, session: SessionDep, principal: 
         move_in=tenancy.move_in,
         move_out=None,
     )
+
+
+@router.post("/households", operation_id="registry_create_household", response_model=HouseholdOut, status_code=201)
+def create_household(body: HouseholdIn, session: SessionDep, principal: PrincipalDep) -> HouseholdOut:
+    """Open a household at a house of your scope, optionally naming its head (members join by PATCHing a
+    person's `household_id`)."""
+    return HouseholdOut.model_validate(households.create_household(session, principal, body.model_dump()))
+
+
+@router.get("/households/{household_id}", operation_id="registry_get_household", response_model=HouseholdOut)
+def get_household(household_id: int, session: SessionDep, principal: PrincipalDep) -> HouseholdOut:
+    """One household; its members are `GET /registry/people?household_id=`."""
+    return HouseholdOut.model_validate(households.get_household(session, principal, household_id))

@@ -132,6 +132,7 @@ class ResidenceOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     house_id: int | None
+    address: str | None = None
     grid_code: str
     from_date: date
     to_date: date | None
@@ -195,3 +196,20 @@ class TenancyOut(BaseModel):
     person_name: str = Field(description="masked")
     move_in: date
     move_out: date | None
+
+
+class HouseholdIn(BaseModel):
+    house_id: int
+    household_no: str | None = Field(default=None, min_length=4, max_length=30, description="generated when omitted")
+    head_person_id: int | None = None
+
+
+class HouseholdOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    household_no: str
+    house_id: int | None
+    head_person_id: int | None
+    grid_code: str
+    community_code: str

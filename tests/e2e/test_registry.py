@@ -240,10 +240,15 @@ def test_house_layer_on_the_map(page: Page, registry: Seeded) -> None:
     screenshot(page, "map-house-layer")
 
     house = registry.houses[0]
-    page.evaluate("([lon, lat]) => window.__civicgridMap.jumpTo({ center: [lon, lat], zoom: 18 })", [house["lon"], house["lat"]])
+    page.evaluate(
+        "([lon, lat]) => window.__civicgridMap.jumpTo({ center: [lon, lat], zoom: 18 })", [house["lon"], house["lat"]]
+    )
     page.wait_for_function("() => window.__civicgridMap.loaded() && !window.__civicgridMap.isMoving()")
     page.wait_for_timeout(500)
-    point = page.evaluate("([lon, lat]) => { const p = window.__civicgridMap.project([lon, lat]); return [p.x, p.y] }", [house["lon"], house["lat"]])
+    point = page.evaluate(
+        "([lon, lat]) => { const p = window.__civicgridMap.project([lon, lat]); return [p.x, p.y] }",
+        [house["lon"], house["lat"]],
+    )
     container.click(position={"x": point[0], "y": point[1]})
     popup = page.get_by_test_id("house-popup")
     expect(popup).to_contain_text(house["street_address"])
@@ -257,7 +262,9 @@ def test_house_layer_counts_per_grid_when_zoomed_out(page: Page, registry: Seede
     log_in(page, "operator")
     page.wait_for_selector("[data-testid=map-container][data-loading=false]", timeout=20_000)
     grid = registry.houses[-1]
-    page.evaluate("([lon, lat]) => window.__civicgridMap.jumpTo({ center: [lon, lat], zoom: 12.5 })", [grid["lon"], grid["lat"]])
+    page.evaluate(
+        "([lon, lat]) => window.__civicgridMap.jumpTo({ center: [lon, lat], zoom: 12.5 })", [grid["lon"], grid["lat"]]
+    )
     page.get_by_test_id("map-house-toggle").click()
     container = page.get_by_test_id("map-container")
     expect(container).to_have_attribute("data-house-mode", "grids")

@@ -35,11 +35,13 @@ class MetaOut(BaseModel):
 
 
 def _api_router() -> APIRouter:
+    from civicgrid.core.job_routes import router as jobs_router
     from civicgrid.geo.routes import router as geo_router
     from civicgrid.org.routes import router as org_router
     from civicgrid.registry.care_routes import router as care_router
     from civicgrid.registry.code_routes import router as codes_router
     from civicgrid.registry.entity_routes import router as entities_router
+    from civicgrid.registry.import_routes import router as imports_router
     from civicgrid.registry.routes import router as registry_router
 
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
@@ -54,6 +56,8 @@ def _api_router() -> APIRouter:
         care_router,
         registry_router,
         entities_router,
+        imports_router,
+        jobs_router,
     )
     for router in routers:
         api.include_router(router)

@@ -103,6 +103,10 @@ def _path_values(city: TinyCity, registry: TinyRegistry, p: Perspective) -> dict
         "care_id": str(registry.care[key]),
         "obj_id": str(registry.organisations[key]),
         "household_id": str(registry.households[key]),
+        # Mappings and jobs of other users do not exist for the caller (404 either way).
+        "mapping_id": "1",
+        "job_id": "1",
+        "entity": "people",
         "table": "sex",
     }
 

@@ -413,7 +413,7 @@ def test_refuses_to_build_over_a_population(built: Built) -> None:
 
 
 def test_forked_workers_build_the_rows_this_process_would(built: Built, monkeypatch: pytest.MonkeyPatch) -> None:
-    if population.default_workers() == 0:
+    if not population.can_fork():
         pytest.skip("no fork on this platform")
     with built.db.engine.connect() as connection:
         city = population.generate(connection, seed=SEED, today=TODAY)

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import itertools
 import multiprocessing
-import os
 import sys
 import time
 from collections import deque
@@ -2337,11 +2336,18 @@ def local_today() -> date:
 
 
 def default_workers() -> int:
-    """Processes that build and encrypt chunks while this one writes: one per CPU beyond the first, at
-    least one; none where processes cannot be forked (the chunks are then built in this process)."""
-    if "fork" not in multiprocessing.get_all_start_methods() or sys.platform != "linux":
-        return 0
-    return max(1, (os.cpu_count() or 1) - 1)
+    """Processes that build and encrypt chunks while this one writes, by default none.
+
+    Measured on the 2-vCPU reference machine (bench/bench_population.py), a forked builder made the load
+    slower, not faster: the vCPUs are shared, and the writer then competes for the GIL with the thread
+    that unpickles the chunks. Pass `workers=` to try it on bigger machines (Linux only: the workers are
+    forked so that they inherit the city and the keyring without either travelling through a pipe).
+    """
+    return 0
+
+
+def can_fork() -> bool:
+    return sys.platform == "linux" and "fork" in multiprocessing.get_all_start_methods()
 
 
 # What forked workers inherit: the city, the keyring (its keys never travel through a pipe), texts, stamp, seed.
@@ -2359,7 +2365,7 @@ def _build_chunk(task: _Task) -> _ChunkOut:
 def _chunk_results(tasks: list[_Task], workers: int) -> Iterator[Iterator[_ChunkOut]]:
     """Chunk rows in task order, built by `workers` forked processes (at most two chunks in flight per
     worker, so memory stays flat) or, with no workers, here."""
-    if workers <= 0:
+    if workers <= 0 or not can_fork():
         yield (_build_chunk(task) for task in tasks)
         return
     context = multiprocessing.get_context("fork")
@@ -2395,7 +2401,7 @@ def build_population(
 
     `scale` sizes the organisations, places and schools (the people follow the grids' figures); `today`
     is the reference date of ages and visits (default: today in Asia/Shanghai); `workers` processes build
-    and encrypt chunks while this one writes (default: `default_workers()`; 0 builds them here).
+    and encrypt chunks while this one writes (default: `default_workers()`, i.e. none: built here).
     Raises PopulationExists when the registry already holds houses or people.
     """
     global _inherited

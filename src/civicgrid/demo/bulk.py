@@ -1,12 +1,15 @@
 """Bulk loading of generated rows, with each database's fast path, inside one transaction.
 
-- SQLite: `executemany` on the raw DBAPI connection in large batches, with a large page cache. Foreign
-  keys are switched off for the connection before the transaction begins (SQLite allows it only
-  outside a transaction) and the whole load is checked with `PRAGMA foreign_key_check` before commit,
-  so rows may reference rows written later; secondary indexes of the loaded tables are dropped first
-  and rebuilt at the end (one sort per index instead of millions of random B-tree insertions).
-  Deferred foreign keys would do the former too, but each parent row written while a child waits
-  for it costs a scan of the child table, which is quadratic without the dropped indexes.
+- SQLite: `executemany` on the raw DBAPI connection in large batches, with a large page cache. Before
+  the transaction begins (SQLite allows these only outside one): foreign keys off — the whole load is
+  checked with `PRAGMA foreign_key_check` before commit, so rows may reference rows written later —, a
+  rollback journal instead of WAL when no other connection has the file open (pages appended to a
+  rollback-journal database need no journal, while WAL writes each of them twice: into the log, then
+  into the database at the checkpoint), and `synchronous=OFF`; all restored afterwards and the file
+  synced. Secondary indexes of the loaded tables are dropped first and rebuilt at the end (one sort per
+  index instead of millions of random B-tree insertions). Deferred foreign keys would also allow
+  forward references, but each parent row written while a child waits for it costs a scan of the
+  child table, which is quadratic without the dropped indexes.
 - PostgreSQL: `COPY … FROM STDIN` through psycopg 3; foreign keys and secondary indexes of the loaded
   tables are dropped and re-created after the load (PostgreSQL's own advice for populating a
   database), which also lets tables that reference each other load in any order; the id sequences are

@@ -6,7 +6,7 @@ organisations, places, schools and special-care records with their visits.
 `population` residents (both already follow the urban/rural density of the city) and writes everything
 in one transaction with the database's bulk path (`demo.bulk`).
 
-How it is made (docs/demo.md has the figures):
+How it is made (bench/bench_population.py measures it):
 
 1. Demographics of the whole city as numpy arrays, vectorised: house use and address parts per house,
    households placed in the occupied houses, household sizes (every household gets one person, the rest
@@ -19,7 +19,7 @@ How it is made (docs/demo.md has the figures):
    and sex across the city).
 2. Then chunk by chunk of grids (~40,000 people): text columns, ID numbers (`core.idnumber.make_id_number`),
    phone numbers, encryption and blind indexes (`core.crypto.Keyring`), rows, bulk write — so memory stays
-   flat whatever the scale.
+   flat whatever the scale (the columns of step 1 are ~80 bytes a person).
 3. Organisations, places, schools, special-care records and visits.
 
 Deterministic for a seed (and a reference date): the same seed gives the same people, except the
@@ -2176,7 +2176,7 @@ def _care_details(
                 "recidivist": bool(rng.random() < 0.12),
                 "original_offence": _pick_label(rng, vocab.OFFENCES_PRISON),
                 "sentence": f"有期徒刑{years}年" + (f"{int(rng.integers(1, 12))}个月" if rng.random() < 0.4 else ""),
-                "prison": vocab.PRISONS[int(rng.integers(len(vocab.PRISONS)))],
+                "prison": _prison(rng, int(city.p_sex[persons[i]])),
                 "release_date": date.fromordinal(release).isoformat(),
                 "risk_assessment": ("低风险", "低风险", "中风险", "高风险")[int(rng.integers(4))],
                 "settlement_status": vocab.SETTLEMENT[int(rng.integers(len(vocab.SETTLEMENT)))],
@@ -2222,6 +2222,12 @@ def _care_details(
                 d["guardian_name"], d["guardian_relation"] = guardian
         out.append(d)
     return out
+
+
+def _prison(rng: np.random.Generator, sex: int) -> str:
+    if sex == 2:
+        return vocab.WOMENS_PRISON
+    return vocab.PRISONS[int(rng.integers(len(vocab.PRISONS)))]
 
 
 def _pick_label(rng: np.random.Generator, pairs: Sequence[tuple[str, float]]) -> str:

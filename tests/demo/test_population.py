@@ -431,3 +431,39 @@ def test_forked_workers_build_the_rows_this_process_would(built: Built, monkeypa
     for a, b in zip(here, forked, strict=True):
         assert plain(a.people) == plain(b.people)
         assert a.residences == b.residences and a.tenancies == b.tenancies
+
+
+def test_coded_values_are_codes_of_their_tables(s: Session) -> None:
+    from civicgrid.registry.codes import default_entries
+
+    tables: dict[str, set[str]] = defaultdict(set)
+    for entry in default_entries():
+        tables[entry["table"]].add(entry["code"])
+    columns = [
+        (Person.sex, "sex"),
+        (Person.ethnicity, "ethnicity"),
+        (Person.marital_status, "marital_status"),
+        (Person.political_status, "political_status"),
+        (Person.education, "education"),
+        (Person.religion, "religion"),
+        (Person.relation_to_head, "relation"),
+        (Person.person_type, "person_type"),
+        (Person.move_in_reason, "move_in_reason"),
+        (Person.permit_type, "permit_type"),
+        (Person.residence_type, "residence_type"),
+        (Person.document_type, "document_type"),
+        (House.use, "house_use"),
+        (Organisation.org_type, "org_type"),
+        (Organisation.attention_level, "attention_level"),
+        (Organisation.risk_level, "risk_level"),
+        (Place.place_type, "place_type"),
+        (Place.attention_level, "attention_level"),
+        (School.school_type, "school_type"),
+        (SpecialCare.care_group, "care_group"),
+        (SpecialCare.attention_level, "attention_level"),
+        (Visit.form, "visit_form"),
+    ]
+    for column, table in columns:
+        values = {v for v in s.scalars(select(column).distinct()) if v is not None}
+        assert values and values <= tables[table], (column, values - tables[table])
+    assert set(s.scalars(select(Person.native_place).distinct())) - {None} <= set(regions())

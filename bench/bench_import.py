@@ -163,65 +163,60 @@ def worker(url: str, csv_path: str, mode: str, work_dir: str) -> dict[str, Any]:
 
 
 def _floor(db: Any, path: Path) -> int:
-    """csv.reader + one executemany INSERT per 2,000 rows of plain values (no checks, no encryption)."""
+    """csv.reader + one executemany INSERT per 2,000 rows (no checks, no encryption, no HMAC).
+
+    The stored values look like ours — random 32-hex indexes (blake2b) for ID numbers and phones, random
+    bytes of a token's length — so the unique index sees the same random inserts.
+    """
+    import hashlib
     from datetime import UTC, datetime
 
     now = datetime.now(UTC).replace(tzinfo=None)
-    area: dict[str, tuple[str, str, str]] = {}
-    sql = (
-        "INSERT INTO registry_person (person_type, name, sex, birth_date, ethnicity, id_number_index, grid_code, "
-        "community_code, street_code, district_code, status, review_status, key_attention, created_at, updated_at) "
-        "VALUES ({})".format(", ".join(["?"] * 15))
+    columns = (
+        "person_type, name, sex, birth_date, ethnicity, id_number_enc, id_number_index, phone_enc, phone_index, "
+        "grid_code, community_code, street_code, district_code, status, review_status, key_attention, "
+        "created_at, updated_at"
     )
+    marker = "?" if db.is_sqlite else "%s"
+    sql = f"INSERT INTO registry_person ({columns}) VALUES ({', '.join([marker] * 18)})"
     raw = db.engine.raw_connection()
-    if not db.is_sqlite:
-        sql = sql.replace("?", "%s")
     count = 0
+
+    def index(value: str) -> str:
+        return hashlib.blake2b(value.encode(), digest_size=16).hexdigest()
+
     try:
         cursor = raw.cursor()
         with path.open(encoding="utf-8", newline="") as f:
             reader = csv.reader(f)
             next(reader)
-            batch = []
+            batch: list[tuple[Any, ...]] = []
             for row in reader:
-                grid = row[6]
-                if grid not in area:
-                    area[grid] = (grid[:12], grid[:9], grid[:6])
-                community, street, district = area[grid]
+                grid, phone = row[6], row[5]
                 batch.append(
                     (
-                        row[0],
-                        row[1],
-                        row[2],
-                        row[3],
-                        row[7],
-                        f"{count:032d}",
-                        grid,
-                        community,
-                        street,
-                        district,
-                        "active",
-                        "approved",
-                        False,
-                        now,
-                        now,
+                        row[0], row[1], row[2], row[3], row[7],
+                        os.urandom(57), index(row[4]),
+                        os.urandom(50) if phone else None, index(phone) if phone else None,
+                        grid, grid[:12], grid[:9], grid[:6], "active", "approved", False, now, now,
                     )
-                )
+                )  # fmt: skip
                 count += 1
                 if len(batch) == 2000:
-                    if db.is_sqlite:
-                        cursor.execute("BEGIN")  # the engine's connections leave transactions to the caller
-                    cursor.executemany(sql, batch)
-                    raw.commit()
+                    _insert(db, raw, cursor, sql, batch)
                     batch = []
             if batch:
-                if db.is_sqlite:
-                    cursor.execute("BEGIN")
-                cursor.executemany(sql, batch)
-                raw.commit()
+                _insert(db, raw, cursor, sql, batch)
     finally:
         raw.close()
     return count
+
+
+def _insert(db: Any, raw: Any, cursor: Any, sql: str, batch: list[tuple[Any, ...]]) -> None:
+    if db.is_sqlite:
+        cursor.execute("BEGIN")  # the engine's connections leave transactions to the caller
+    cursor.executemany(sql, batch)
+    raw.commit()
 
 
 def _run_worker(url: str, csv_path: Path, mode: str, work_dir: Path) -> dict[str, Any]:
@@ -277,6 +272,10 @@ def main() -> None:
         tmp = Path(tmp_name)
         template_url = args.database_url or f"sqlite:///{tmp / 'template.db'}"
         started = time.perf_counter()
+        if args.database_url:
+            from civicgrid.core.pgcheck import ensure_database
+
+            ensure_database(args.database_url)
         upgrade(template_url)
         db = Database(template_url)
         with db.unit_of_work() as session:

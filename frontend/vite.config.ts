@@ -2,13 +2,14 @@
 import { fileURLToPath, URL } from 'node:url'
 import vue from '@vitejs/plugin-vue'
 import { defineConfig } from 'vite'
+import { vantEmbeddedIconFont } from './build/vantIconFont.ts'
 
 // The API server `npm run dev` talks to (override with CIVICGRID_API=http://host:port).
 const api = process.env.CIVICGRID_API ?? 'http://127.0.0.1:8000'
 
 export default defineConfig({
   base: '/',
-  plugins: [vue()],
+  plugins: [vue(), vantEmbeddedIconFont()],
   resolve: {
     alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
   },
@@ -31,19 +32,21 @@ export default defineConfig({
           groups: [
             { name: 'maplibre', test: /[\\/]node_modules[\\/]maplibre-gl[\\/]/, priority: 30 },
             { name: 'echarts', test: /[\\/]node_modules[\\/](echarts|zrender)[\\/]/, priority: 30 },
+            // A group also takes the dependencies of its modules, first come first served: Vue must come before
+            // the UI libraries, or Vue itself lands in the element-plus chunk and every page (the phone pages
+            // too) downloads Element Plus to get Vue.
+            {
+              name: 'vue',
+              test: /[\\/]node_modules[\\/](vue|@vue|vue-router|pinia|vue-i18n|@intlify)[\\/]/,
+              priority: 25,
+            },
+            // Element Plus: the desktop pages only (layout/DesktopRoot.vue and the pages under it).
             {
               name: 'element-plus',
               test: /[\\/]node_modules[\\/](element-plus|@element-plus|@vueuse|@floating-ui|@ctrl|async-validator|dayjs|lodash-es|lodash-unified|memoize-one|normalize-wheel-es)[\\/]/,
               priority: 20,
             },
-            {
-              name: 'vue',
-              test: /[\\/]node_modules[\\/](vue|@vue|vue-router|pinia|vue-i18n|@intlify)[\\/]/,
-              priority: 10,
-            },
             // Vant is imported by the mobile routes only: a lazy chunk of its own, never in the desktop bundle.
-            // Below `vue` in priority, because a group also takes the dependencies of its modules: first come
-            // first served, and Vue must stay in its own chunk.
             { name: 'vant', test: /[\\/]node_modules[\\/](vant|@vant)[\\/]/, priority: 5 },
           ],
         },

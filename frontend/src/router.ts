@@ -1,6 +1,4 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
-import AppLayout from '@/layout/AppLayout.vue'
-import LoginPage from '@/modules/auth/LoginPage.vue'
 import { guardDecision } from '@/lib/guard'
 import { useAuthStore } from '@/stores/auth'
 
@@ -15,11 +13,13 @@ declare module 'vue-router' {
   }
 }
 
-export const routes: RouteRecordRaw[] = [
-  { path: '/login', name: 'login', component: LoginPage, meta: { public: true } },
+// Desktop pages (Element Plus, loaded by the lazy DesktopRoot) and phone pages (Vant, lazy MobileLayout) are
+// separate trees, so a phone opening /m/ downloads no Element Plus and a desktop no Vant.
+const desktopPages: RouteRecordRaw[] = [
+  { path: 'login', name: 'login', component: () => import('@/modules/auth/LoginPage.vue'), meta: { public: true } },
   {
-    path: '/',
-    component: AppLayout,
+    path: '',
+    component: () => import('@/layout/AppLayout.vue'),
     children: [
       { path: '', name: 'home', component: { render: () => null } },
       {
@@ -96,6 +96,16 @@ export const routes: RouteRecordRaw[] = [
     ],
   },
   {
+    path: ':pathMatch(.*)*',
+    name: 'not-found',
+    component: () => import('@/modules/common/NotFoundPage.vue'),
+    meta: { public: true },
+  },
+]
+
+export const routes: RouteRecordRaw[] = [
+  { path: '/', component: () => import('@/layout/DesktopRoot.vue'), children: desktopPages },
+  {
     // The grid worker's phone pages (Vant, a lazy chunk of its own).
     path: '/m',
     component: () => import('@/modules/mobile/MobileLayout.vue'),
@@ -114,12 +124,6 @@ export const routes: RouteRecordRaw[] = [
         meta: { permission: 'house:write' },
       },
     ],
-  },
-  {
-    path: '/:pathMatch(.*)*',
-    name: 'not-found',
-    component: () => import('@/modules/common/NotFoundPage.vue'),
-    meta: { public: true },
   },
 ]
 

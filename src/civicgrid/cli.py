@@ -81,8 +81,10 @@ def demo(
     scale: Annotated[float, typer.Option(min=0.001, max=1.0, help="share of the reference city's households")] = 0.05,
     seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same city")] = 20261129,
     reset: Annotated[bool, typer.Option(help="delete an existing demo database first")] = False,
+    population: Annotated[bool, typer.Option(help="also generate the synthetic registry (people, houses, …)")] = True,
 ) -> None:
-    """Build the demo city (Bengbu's real divisions, generated boundaries, grids, staff and accounts)."""
+    """Build the demo city: Bengbu's real divisions, generated boundaries and grids, staff and accounts,
+    and its synthetic population (people, households, houses, organisations, special care)."""
     from civicgrid.core.migrate import upgrade
     from civicgrid.demo.accounts import DEMO_PASSWORD, create_demo_accounts
     from civicgrid.demo.city import build_city
@@ -106,14 +108,27 @@ def demo(
         task = bar.add_task("accounts", total=1)
         accounts = create_demo_accounts(session, seed=seed)
         bar.advance(task)
+    city_seconds = time.perf_counter() - started
+    people = None
+    if population:
+        from civicgrid.core.crypto import configure_keyring
+        from civicgrid.demo.population import build_population
+
+        with progress_bar() as bar:
+            people = build_population(
+                database, scale=scale, seed=seed, keyring=configure_keyring(settings), progress=bar
+            )
     database.dispose()
     counts = stats.counts
     console.print(
-        f"demo city built in {time.perf_counter() - started:.1f} s (scale {stats.scale}, seed {stats.seed}): "
+        f"demo city built in {city_seconds:.1f} s (scale {stats.scale}, seed {stats.seed}): "
         f"{counts.get('district', 0)} districts, {counts.get('street', 0)} streets, "
         f"{counts.get('community', 0):,} communities, {counts.get('grid', 0):,} grids, "
         f"{stats.households:,} households, {stats.population:,} people, {stats.org_units:,} organisation units"
     )
+    if people is not None:
+        shown = ", ".join(f"{n:,} {table.removeprefix('registry_')}" for table, n in people.counts.items())
+        console.print(f"synthetic registry in {time.perf_counter() - started - city_seconds:.1f} s: {shown}")
     table = Table(title=f"Demo accounts — password for all: {DEMO_PASSWORD}")
     for column in ("username", "role", "scope", "what for"):
         table.add_column(column)

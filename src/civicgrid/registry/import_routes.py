@@ -27,7 +27,7 @@ from civicgrid.core.crypto import Keyring
 from civicgrid.core.errors import InvalidInput
 from civicgrid.core.job_routes import JobOut, job_out
 from civicgrid.core.uploads import Upload, receive_upload, remove_quietly
-from civicgrid.core.web import SessionDep, get_database
+from civicgrid.core.web import SessionDep, WriteSessionDep, get_database
 from civicgrid.registry import exporters, houses, import_mappings, importers, people
 from civicgrid.registry.sources import sniff_format
 
@@ -305,7 +305,7 @@ def _download(request: Request, export: exporters.Export, fmt: str) -> Streaming
 )
 def export_people(
     request: Request,
-    session: SessionDep,
+    session: WriteSessionDep,
     principal: PrincipalDep,
     keyring: KeyringDep,
     file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",
@@ -347,7 +347,7 @@ def export_people(
 )
 def export_houses(
     request: Request,
-    session: SessionDep,
+    session: WriteSessionDep,
     principal: PrincipalDep,
     keyring: KeyringDep,
     file_format: Annotated[Literal["csv", "xlsx"], Query(alias="format")] = "csv",

@@ -81,6 +81,12 @@ const desktopPages: RouteRecordRaw[] = [
         meta: { permission: 'care:read' },
       },
       {
+        path: 'registry/imports',
+        name: 'imports',
+        component: () => import('@/modules/registry/imports/ImportPage.vue'),
+        meta: { permission: 'registry:import' },
+      },
+      {
         path: 'users',
         name: 'users',
         component: () => import('@/modules/users/UsersPage.vue'),

@@ -18,6 +18,11 @@ describe('permission → menu', () => {
     expect(menuFor(ADMIN).map((e) => e.name)).toEqual(['map', 'divisions', 'users'])
   })
 
+  it('shows the import wizard to holders of registry:import', () => {
+    expect(menuFor(['registry:import']).map((e) => e.name)).toEqual(['imports'])
+    expect(menuFor(['person:read', 'registry:export']).map((e) => e.name)).toEqual(['people'])
+  })
+
   it('shows nothing to a user without permissions (a resident)', () => {
     expect(menuFor([])).toEqual([])
     expect(homePath([])).toBe('/no-access')

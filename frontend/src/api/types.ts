@@ -84,3 +84,15 @@ export type Place = Ok<paths['/api/v1/registry/places']['get']>['items'][number]
 export type PlaceCreate = Body<paths['/api/v1/registry/places']['post']>
 export type School = Ok<paths['/api/v1/registry/schools']['get']>['items'][number]
 export type SchoolCreate = Body<paths['/api/v1/registry/schools']['post']>
+
+export type Household = Ok<paths['/api/v1/registry/households/{household_id}']['get']>
+export type HouseholdCreate = Body<paths['/api/v1/registry/households']['post']>
+
+// -- import and export ----------------------------------------------------------------------------------
+export type ImportFieldInfo = Ok<paths['/api/v1/registry/import-fields']['get']>[number]
+export type ImportMapping = Ok<paths['/api/v1/registry/import-mappings']['get']>[number]
+export type ImportQuery = Query<paths['/api/v1/registry/imports/{entity}']['post']>
+export type Job = Ok<paths['/api/v1/jobs/{job_id}']['get']>
+export type PeopleExportQuery = Query<paths['/api/v1/registry/exports/people']['get']>
+export type HousesExportQuery = Query<paths['/api/v1/registry/exports/houses']['get']>
+export type ExportFormat = NonNullable<PeopleExportQuery['format']>

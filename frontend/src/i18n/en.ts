@@ -24,6 +24,7 @@ const en: Messages = {
     organisations: 'Organisations',
     places: 'Key places',
     schools: 'Schools',
+    imports: 'Import',
     care: 'Special care',
     mobile: 'Mobile collection',
   },

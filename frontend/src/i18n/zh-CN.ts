@@ -24,6 +24,7 @@ const zhCN = {
     organisations: '组织',
     places: '重点场所',
     schools: '学校',
+    imports: '数据导入',
     care: '特殊人群',
     mobile: '移动采集',
   },

@@ -4,7 +4,7 @@
  */
 export interface MenuEntry {
   /** route name and i18n key `menu.<name>` */
-  name: 'map' | 'divisions' | 'people' | 'houses' | 'organisations' | 'places' | 'schools' | 'care' | 'mobile' | 'users' | 'audit'
+  name: 'map' | 'divisions' | 'people' | 'houses' | 'organisations' | 'places' | 'schools' | 'care' | 'imports' | 'mobile' | 'users' | 'audit'
   path: string
   permission: string
   icon: MenuIcon
@@ -22,6 +22,7 @@ export type MenuIcon =
   | 'School'
   | 'FirstAidKit'
   | 'Iphone'
+  | 'Upload'
 
 export const MENU: readonly MenuEntry[] = [
   { name: 'map', path: '/map', permission: 'geo:read', icon: 'MapLocation' },
@@ -32,6 +33,7 @@ export const MENU: readonly MenuEntry[] = [
   { name: 'places', path: '/registry/places', permission: 'organisation:read', icon: 'Place' },
   { name: 'schools', path: '/registry/schools', permission: 'organisation:read', icon: 'School' },
   { name: 'care', path: '/registry/care', permission: 'care:read', icon: 'FirstAidKit' },
+  { name: 'imports', path: '/registry/imports', permission: 'registry:import', icon: 'Upload' },
   { name: 'mobile', path: '/m/', permission: 'person:write', icon: 'Iphone' },
   { name: 'users', path: '/users', permission: 'user:read', icon: 'User' },
   { name: 'audit', path: '/audit', permission: 'audit:read', icon: 'Document' },

@@ -7,6 +7,7 @@ localStorage before the first page load, so the login page (a desktop page) is n
 
 from __future__ import annotations
 
+import gzip
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
-from tests.e2e.conftest import screenshot
+from tests.e2e.conftest import REPO, screenshot
 from tests.e2e.registry_seed import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -34,6 +35,25 @@ class Traffic:
 
     def chunks(self, name: str) -> list[str]:
         return [u for u in self.urls if urlparse(u).path.startswith(f"/assets/{name}-")]
+
+    def weight(self) -> dict[str, int]:
+        """Bytes of the JS and CSS loaded (raw and gzip-compressed), from the built files."""
+        files = {urlparse(u).path for u in self.assets(".js") + self.assets(".css")}
+        out = {"files": len(files), "js": 0, "css": 0, "gzip": 0}
+        for path in files:
+            data = (REPO / "frontend" / "dist" / path.lstrip("/")).read_bytes()
+            out["js" if path.endswith(".js") else "css"] += len(data)
+            out["gzip"] += len(gzip.compress(data))
+        return out
+
+    def report(self, name: str) -> None:
+        """Print what the page loaded and keep it beside the screenshots (artifacts/bundle-<name>.json)."""
+        weight = self.weight()
+        print(f"{name}: {weight}")
+        target = REPO / "artifacts" / f"bundle-{name}.json"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        assets = sorted({urlparse(u).path for u in self.assets(".js") + self.assets(".css")})
+        target.write_text(json.dumps({**weight, "assets": assets}, indent=2))
 
     def foreign(self) -> list[str]:
         return [u for u in self.urls if urlparse(u).scheme in ("http", "https") and not u.startswith(self.origin)]
@@ -92,6 +112,7 @@ def test_phone_pages_load_vant_and_no_element_plus(phone_traffic: tuple[Page, Tr
         " return f ? f.status : null }"
     )
     screenshot(page, "mobile-bundle-person")
+    traffic.report("mobile")
 
     assert traffic.chunks("vant"), traffic.urls
     assert any(u.endswith(".css") for u in traffic.chunks("vant"))
@@ -107,6 +128,7 @@ def test_desktop_pages_load_element_plus_and_no_vant(desktop_traffic: tuple[Page
     page.goto("/registry/people")
     expect(page.get_by_test_id("people-table")).to_be_visible()
     page.wait_for_load_state("networkidle")
+    traffic.report("desktop-people")
     assert any(u.endswith(".js") for u in traffic.chunks("element-plus"))
     assert any(u.endswith(".css") for u in traffic.chunks("element-plus"))
     assert traffic.chunks("vant") == []

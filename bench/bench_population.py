@@ -39,6 +39,11 @@ from civicgrid.core.db import Base, Database
 from civicgrid.demo import population
 from civicgrid.demo.accounts import create_demo_accounts
 from civicgrid.demo.city import build_city
+from civicgrid.demo.population.care import _care
+from civicgrid.demo.population.orchestrate import _POPULATION_TABLES, _tasks
+from civicgrid.demo.population.organisations import _organisations, _places, _schools
+from civicgrid.demo.population.rows import _chunk_rows, _Ids
+from civicgrid.demo.population.texts import _Texts
 
 SEED = 20261129
 TODAY = date(2026, 5, 1)
@@ -76,7 +81,7 @@ def _run_floor(url: str, scale: float) -> dict[str, Any]:
     """Generate every row first (untimed, chunk by chunk), time only the bare writes and the commit."""
     database = Database(url)
     keyring = Keyring.generate()
-    texts = population._Texts.make()
+    texts = _Texts.make()
     sqlite = database.is_sqlite
     written = 0
     write_seconds = 0.0
@@ -105,23 +110,23 @@ def _run_floor(url: str, scale: float) -> dict[str, Any]:
             written += len(rows)
 
         stamp = "2026-05-01 00:00:00.000000" if sqlite else "2026-05-01 00:00:00.000000+00"
-        for task in population._tasks(city, population.CHUNK_PEOPLE):
-            out = population._chunk_rows(
+        for task in _tasks(city, population.CHUNK_PEOPLE):
+            out = _chunk_rows(
                 city,
                 task.grids,
                 keyring,
                 texts,
-                population._Ids(task.residence_start, task.tenancy_start),
+                _Ids(task.residence_start, task.tenancy_start),
                 stamp,
                 np.random.default_rng([SEED, 2, task.number]),
             )
-            for table, columns, name in population._POPULATION_TABLES:
+            for table, columns, name in _POPULATION_TABLES:
                 write(table.name, columns, getattr(out, name))
         rng = np.random.default_rng([SEED, 3])
-        organisations, _ = population._organisations(city, scale, keyring, texts, stamp, rng)
-        places, _ = population._places(city, scale, keyring, texts, stamp, rng)
-        schools = population._schools(city, scale, texts, stamp, rng)
-        care, visits = population._care(city, texts, stamp, np.random.default_rng([SEED, 4]))
+        organisations, _ = _organisations(city, scale, keyring, texts, stamp, rng)
+        places, _ = _places(city, scale, keyring, texts, stamp, rng)
+        schools = _schools(city, scale, texts, stamp, rng)
+        care, visits = _care(city, texts, stamp, np.random.default_rng([SEED, 4]))
         write("registry_organisation", population.ORGANISATION_COLUMNS, organisations)
         write("registry_place", population.PLACE_COLUMNS, places)
         write("registry_school", population.SCHOOL_COLUMNS, schools)

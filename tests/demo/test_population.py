@@ -25,6 +25,10 @@ from civicgrid.core.idnumber import parse_id_number, regions
 from civicgrid.demo import population
 from civicgrid.demo.accounts import create_demo_accounts
 from civicgrid.demo.city import build_city
+from civicgrid.demo.population import orchestrate
+from civicgrid.demo.population.orchestrate import _chunk_results, _tasks
+from civicgrid.demo.population.rows import _chunk_rows, _Ids
+from civicgrid.demo.population.texts import _Texts
 from civicgrid.geo.models import Division
 from civicgrid.org.models import GridAssignment
 from civicgrid.registry.care_schemas import ITEMS_BY_GROUP
@@ -381,11 +385,9 @@ def test_determinism_same_seed_same_people(built: Built, s: Session) -> None:
     assert not np.array_equal(first.p_birth, other.p_birth)
     assert len(first.p_kind) == built.stats.counts["people"]
     # The stored first rows are the regenerated ones.
-    texts = population._Texts.make()
-    task = population._tasks(first, population.CHUNK_PEOPLE)[0]
-    rows = population._chunk_rows(
-        first, task.grids, built.keyring, texts, population._Ids(0, 0), "", np.random.default_rng([SEED, 2, 0])
-    )
+    texts = _Texts.make()
+    task = _tasks(first, population.CHUNK_PEOPLE)[0]
+    rows = _chunk_rows(first, task.grids, built.keyring, texts, _Ids(0, 0), "", np.random.default_rng([SEED, 2, 0]))
     stored = s.execute(
         select(Person.name, Person.birth_date, Person.sex, Person.id_number_index, Person.current_address)
         .order_by(Person.id)
@@ -417,11 +419,11 @@ def test_forked_workers_build_the_rows_this_process_would(built: Built, monkeypa
         pytest.skip("no fork on this platform")
     with built.db.engine.connect() as connection:
         city = population.generate(connection, seed=SEED, today=TODAY)
-    monkeypatch.setattr(population, "_inherited", (city, built.keyring, population._Texts.make(), "", SEED))
-    tasks = population._tasks(city, 2_000)[:3]
-    with population._chunk_results(tasks, 0) as results:
+    monkeypatch.setattr(orchestrate, "_inherited", (city, built.keyring, _Texts.make(), "", SEED))
+    tasks = _tasks(city, 2_000)[:3]
+    with _chunk_results(tasks, 0) as results:
         here = list(results)
-    with population._chunk_results(tasks, 1) as results:
+    with _chunk_results(tasks, 1) as results:
         forked = list(results)
     tokens = {population.PERSON_COLUMNS.index(c) for c in ("id_number_enc", "phone_enc", "document_no_enc")}
 

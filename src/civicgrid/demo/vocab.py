@@ -3,7 +3,7 @@ business names, foreign names and the phrases of visit records.
 
 Frequencies are rounded shares (per mille) after the published national surname rankings, tilted towards
 the surnames common in northern Anhui; given-name characters follow the fashions of each generation.
-Everything here is data; population.py turns it into arrays.
+Everything here is data; the population package (demo/population/) turns it into arrays.
 """
 
 from __future__ import annotations

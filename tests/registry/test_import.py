@@ -10,6 +10,7 @@ import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -41,6 +42,15 @@ ID2 = person_id(1991, 24, Sex.female)
 ID3 = person_id(2001, 35)
 ID_BAD_CHECKSUM = ID1[:-1] + ("1" if ID1[-1] != "1" else "2")
 ID4 = person_id(1975, 47)
+
+
+def run_isolated(coroutine: Any) -> Any:
+    """Run a coroutine on a fresh event loop in its own thread (a test in the same process — Playwright's
+    sync API — may already have a loop running in this one)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _birth(number: str) -> str:
@@ -474,14 +484,14 @@ def test_the_upload_stops_reading_as_soon_as_the_limit_is_passed(tmp_path: Path)
             yield b"x" * 1024
 
     with pytest.raises(PayloadTooLarge):
-        asyncio.run(receive_upload(endless(), {"content-type": "text/csv"}, tmp_path, 10 * 1024))
+        run_isolated(receive_upload(endless(), {"content-type": "text/csv"}, tmp_path, 10 * 1024))
     assert pulled == 11  # ten chunks fit, the eleventh passes the limit: nothing more is read
     assert list(tmp_path.iterdir()) == []
 
     pulled = 0
     declared = {"content-type": "text/csv", "content-length": str(2 * 1024**3)}
     with pytest.raises(PayloadTooLarge):
-        asyncio.run(receive_upload(endless(), declared, tmp_path, 10 * 1024))
+        run_isolated(receive_upload(endless(), declared, tmp_path, 10 * 1024))
     assert pulled == 0  # the declared length alone is enough to refuse
 
     async def multipart() -> AsyncIterator[bytes]:
@@ -494,7 +504,7 @@ def test_the_upload_stops_reading_as_soon_as_the_limit_is_passed(tmp_path: Path)
 
     pulled = 0
     with pytest.raises(PayloadTooLarge):
-        asyncio.run(
+        run_isolated(
             receive_upload(multipart(), {"content-type": "multipart/form-data; boundary=b"}, tmp_path, 10 * 1024)
         )
     assert pulled <= 12
@@ -507,7 +517,7 @@ def test_upload_keeps_the_file_name_and_bytes(tmp_path: Path) -> None:
         yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="\xe4\xba\xba\xe5\x8f\xa3.csv"\r\n'
         yield b"Content-Type: text/csv\r\n\r\na,b\r\n1,2\r\n--b--\r\n"
 
-    upload = asyncio.run(receive_upload(body(), {"content-type": "multipart/form-data; boundary=b"}, tmp_path, 1000))
+    upload = run_isolated(receive_upload(body(), {"content-type": "multipart/form-data; boundary=b"}, tmp_path, 1000))
     assert upload.filename == "人口.csv" and upload.path.read_bytes() == b"a,b\r\n1,2"
     assert upload.size == 8
 

@@ -103,6 +103,7 @@ def _path_values(city: TinyCity, registry: TinyRegistry, p: Perspective) -> dict
         "care_id": str(registry.care[key]),
         "obj_id": str(registry.organisations[key]),
         "household_id": str(registry.households[key]),
+        "line_id": str(registry.road_lines["b" if p.username == "worker.a1" else "a"]),
         # Mappings and jobs of other users do not exist for the caller (404 either way).
         "mapping_id": "1",
         "job_id": "1",

@@ -67,7 +67,9 @@ def refresh_token(server_url: str, username: str) -> str:
         return token
 
 
-def signed_in_page(browser: Browser, server_url: str, username: str, **context_args: object) -> Iterator[tuple[Page, Traffic]]:
+def signed_in_page(
+    browser: Browser, server_url: str, username: str, **context_args: object
+) -> Iterator[tuple[Page, Traffic]]:
     context = browser.new_context(locale="zh-CN", base_url=server_url, **context_args)  # type: ignore[arg-type]
     context.set_default_timeout(15_000)
     # Only when absent: the app rotates the token on restore, and a replayed one revokes the session.

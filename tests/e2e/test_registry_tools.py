@@ -36,7 +36,9 @@ def log_in(page: Page, username: str, landing: str = "/map") -> None:
     page.wait_for_url(f"**{landing}")
 
 
-def pick(page: Page, select_testid: str, option: str | re.Pattern[str], option_selector: str = ".el-select-dropdown__item") -> None:
+def pick(
+    page: Page, select_testid: str, option: str | re.Pattern[str], option_selector: str = ".el-select-dropdown__item"
+) -> None:
     """Open an Element Plus select and click the visible option with this text."""
     page.get_by_test_id(select_testid).click()
     text = re.compile(f"^{re.escape(option)}$") if isinstance(option, str) else option
@@ -83,7 +85,9 @@ def _id(rng: random.Random, born: date, sex: Sex) -> str:
     return make_id_number("340322", born, sequence, sex)
 
 
-def test_import_people_from_a_gbk_csv_with_a_bad_row(page: Page, operator_api: Api, place: Place, tmp_path: Path) -> None:
+def test_import_people_from_a_gbk_csv_with_a_bad_row(
+    page: Page, operator_api: Api, place: Place, tmp_path: Path
+) -> None:
     rng = random.Random(20260501)
     good = [
         ("欧阳明远", Sex.male, date(1984, 5, 6)),
@@ -95,7 +99,17 @@ def test_import_people_from_a_gbk_csv_with_a_bad_row(page: Page, operator_api: A
     for name, sex, born in good:
         id_number = _id(rng, born, sex)
         ids.append(id_number)
-        rows.append(["户籍人口", name, "男" if sex == Sex.male else "女", born.isoformat(), id_number, "", str(place.house["id"])])
+        rows.append(
+            [
+                "户籍人口",
+                name,
+                "男" if sex == Sex.male else "女",
+                born.isoformat(),
+                id_number,
+                "",
+                str(place.house["id"]),
+            ]
+        )
     bad_id = _id(rng, date(1990, 1, 1), Sex.female)
     bad_id = bad_id[:17] + ("0" if bad_id[17] != "0" else "1")  # a wrong check character
     rows.append(["户籍人口", "欧阳错号", "女", "1990-01-01", bad_id, "", str(place.house["id"])])
@@ -119,7 +133,9 @@ def test_import_people_from_a_gbk_csv_with_a_bad_row(page: Page, operator_api: A
     expect(page.get_by_test_id("import-missing")).to_contain_text("人口类型")
     expect(page.get_by_test_id("import-next")).to_be_disabled()
     expect(page.get_by_test_id("import-field-person_type")).to_have_attribute("data-missing", "true")
-    expect(page.get_by_test_id("import-field-grid_code")).to_have_attribute("data-missing", "false")  # house_id is mapped
+    expect(page.get_by_test_id("import-field-grid_code")).to_have_attribute(
+        "data-missing", "false"
+    )  # house_id is mapped
     pick(page, "import-column-person_type", "类别")
     expect(page.get_by_test_id("import-missing")).to_have_count(0)
     expect(page.get_by_test_id("import-field-person_type")).to_have_attribute("data-missing", "false")

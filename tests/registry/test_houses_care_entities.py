@@ -249,3 +249,35 @@ def test_code_tables_are_data(client: TestClient, tiny_registry: TinyRegistry) -
         client.put("/api/v1/registry/codes/education/96", json={"label_zh": "x", "label_en": "x"}, headers=worker), 403
     )
     assert COMMUNITY_A  # the codes apply city-wide
+
+
+def test_road_lines_with_their_course(client: TestClient, tiny_registry: TinyRegistry) -> None:
+    headers = auth_headers(client, "district.operator")
+    course = {"type": "LineString", "coordinates": [[117.05, 32.1], [117.4, 32.9]]}
+    body = {
+        "name": "京沪铁路蚌山段",
+        "line_type": "railway",
+        "area_code": "340303",
+        "hazard_level": "1",
+        "hazard_situation": "沿线违章建筑两处",
+        "course": course,
+    }
+    created = client.post("/api/v1/registry/road-lines", json=body, headers=headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["course"]["type"] == "LineString"
+    listed = client.get("/api/v1/registry/road-lines", params={"hazard_level": "1"}, headers=headers).json()
+    assert [line["name"] for line in listed["items"]] == ["京沪铁路蚌山段"]
+    outside = {**course, "coordinates": [[117.05, 32.1], [117.9, 32.9]]}
+    assert_error(client.post("/api/v1/registry/road-lines", json={**body, "course": outside}, headers=headers), 422)
+    assert_error(
+        client.post(
+            "/api/v1/registry/road-lines",
+            json={**body, "course": {"type": "Point", "coordinates": [117.1, 32.2]}},
+            headers=headers,
+        ),
+        422,
+    )
+    assert_error(client.post("/api/v1/registry/road-lines", json={**body, "line_type": "canal"}, headers=headers), 422)
+    assert_error(client.post("/api/v1/registry/road-lines", json={**body, "area_code": "340304"}, headers=headers), 404)
+    # A grid worker's scope is finer than a line's placement: no lines.
+    assert client.get("/api/v1/registry/road-lines", headers=auth_headers(client, "worker.a1")).json()["total"] == 0

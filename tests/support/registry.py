@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from civicgrid.core.crypto import Keyring
 from civicgrid.core.idnumber import Sex, make_id_number
 from civicgrid.registry import codes
-from civicgrid.registry.models import House, Household, Organisation, Person, Residence, SpecialCare
-from tests.support.city import GRID_A1, GRID_B1, TinyCity
+from civicgrid.registry.models import House, Household, Organisation, Person, Residence, RoadLine, SpecialCare
+from tests.support.city import GRID_A1, GRID_B1, OTHER_DISTRICT, TinyCity
 
 A_ID_NUMBER = make_id_number("340303", date(1985, 3, 14), 123, Sex.male)
 B_ID_NUMBER = make_id_number("340303", date(1990, 7, 2), 246, Sex.female)
@@ -26,6 +26,7 @@ class TinyRegistry:
     care: dict[str, int] = field(default_factory=dict)
     organisations: dict[str, int] = field(default_factory=dict)
     households: dict[str, int] = field(default_factory=dict)
+    road_lines: dict[str, int] = field(default_factory=dict)
 
 
 def _area(grid: str) -> dict[str, str]:
@@ -95,4 +96,11 @@ def build_tiny_registry(session: Session, keyring: Keyring, city: TinyCity) -> T
         session.flush()
         registry.houses[key], registry.people[key] = house.id, person.id
         registry.care[key], registry.organisations[key] = care.id, organisation.id
+    for key, district, street in (("a", "340303", "340303001"), ("b", OTHER_DISTRICT, None)):
+        line = RoadLine(
+            name=f"淮南铁路{key}段", line_type="railway", district_code=district, street_code=street, hazard_level="2"
+        )
+        session.add(line)
+        session.flush()
+        registry.road_lines[key] = line.id
     return registry

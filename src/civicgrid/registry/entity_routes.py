@@ -9,7 +9,7 @@ from pydantic import BaseModel, create_model
 from civicgrid.auth.deps import PrincipalDep
 from civicgrid.core.pagination import ListParams, Page, list_params, paginate
 from civicgrid.core.web import SessionDep
-from civicgrid.registry import entities
+from civicgrid.registry import entities, road_lines
 from civicgrid.registry.entity_schemas import (
     OrganisationIn,
     OrganisationOut,
@@ -101,3 +101,34 @@ def _add_routes(kind: str, singular: str, body_model: type[BaseModel], out_model
 _add_routes("organisations", "organisation", OrganisationIn, OrganisationOut)
 _add_routes("places", "place", PlaceIn, PlaceOut)
 _add_routes("schools", "school", SchoolIn, SchoolOut)
+
+
+@router.get("/road-lines", operation_id="registry_list_road_lines", response_model=Page[road_lines.RoadLineOut])
+def list_road_lines(
+    session: SessionDep,
+    principal: PrincipalDep,
+    params: ListDep,
+    q: Annotated[str | None, Query(max_length=100, description="name contains")] = None,
+    line_type: str | None = None,
+    hazard_level: str | None = None,
+) -> Page[road_lines.RoadLineOut]:
+    """Protected roads and lines (护路护线) in your district or street, with their hazards."""
+    rows, total = paginate(
+        session, road_lines.query(principal, q=q, line_type=line_type, hazard_level=hazard_level), params
+    )
+    return Page[road_lines.RoadLineOut].of([road_lines.out(r) for r in rows], total, params)
+
+
+@router.post(
+    "/road-lines", operation_id="registry_create_road_line", response_model=road_lines.RoadLineOut, status_code=201
+)
+def create_road_line(
+    body: road_lines.RoadLineIn, session: SessionDep, principal: PrincipalDep
+) -> road_lines.RoadLineOut:
+    """Register a protected line in a district or street of your scope, with its course as GeoJSON."""
+    return road_lines.out(road_lines.create(session, principal, body.model_dump()))
+
+
+@router.get("/road-lines/{line_id}", operation_id="registry_get_road_line", response_model=road_lines.RoadLineOut)
+def get_road_line(line_id: int, session: SessionDep, principal: PrincipalDep) -> road_lines.RoadLineOut:
+    return road_lines.out(road_lines.get(session, principal, line_id))

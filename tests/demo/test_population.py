@@ -8,6 +8,7 @@ once for the module and only read by the tests.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -74,9 +75,11 @@ def built(database: Database) -> Built:
 
 
 @pytest.fixture
-def s(built: Built) -> Session:
+def s(built: Built) -> Iterator[Session]:
+    """A read session, closed after the test (an open transaction would block the next test's TRUNCATE)."""
     with built.db.sessions() as session:
-        return session
+        yield session
+        session.rollback()
 
 
 def _count(session: Session, model: type) -> int:

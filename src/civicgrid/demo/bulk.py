@@ -153,6 +153,9 @@ class BulkLoader:
                             f"{problem[0]} row {problem[1]} refers to a missing row of {problem[2]} "
                             f"(foreign key {problem[3]})"
                         )
+            # Statistics for the planner, as on PostgreSQL: without them SQLite may pick a poor index.
+            for table in self.tables:
+                cursor.execute(f'ANALYZE "{table.name}"')
             for name, value in self._saved_pragmas.items():
                 cursor.execute(f"PRAGMA {name}={value}")
             cursor.close()

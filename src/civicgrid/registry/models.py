@@ -92,13 +92,16 @@ class Person(InGrid, Timestamps, Base):
     __table_args__ = (
         # Name search is by prefix (LIKE '张%'); on PostgreSQL only a pattern-ops index serves it.
         Index("ix_registry_person_name", "name", postgresql_ops={"name": "varchar_pattern_ops"}),
+        Index("ix_registry_person_grid_status", "grid_code", "status"),
         CheckConstraint("person_type IN ('registered','floating','foreign')", name="person_type"),
         CheckConstraint("status IN ('active','moved_away','deceased')", name="status"),
         CheckConstraint("review_status IN ('pending','approved')", name="review_status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    person_type: Mapped[str] = mapped_column(String(12), index=True)
+    # Type, status and review status have a handful of values each: no index of their own (a planner
+    # without statistics would pick one over the grid's), but paired with the grid where lists filter.
+    person_type: Mapped[str] = mapped_column(String(12))
     name: Mapped[str] = mapped_column(String(100))
     former_name: Mapped[str | None] = mapped_column(String(100))
     sex: Mapped[str] = mapped_column(String(2))  # code table sex
@@ -139,9 +142,9 @@ class Person(InGrid, Timestamps, Base):
     document_no_index: Mapped[str | None] = mapped_column(String(32), index=True)
     document_expiry: Mapped[date | None] = mapped_column(Date)
     # Lifecycle
-    status: Mapped[str] = mapped_column(String(12), default="active", index=True)
+    status: Mapped[str] = mapped_column(String(12), default="active")
     status_changed_on: Mapped[date | None] = mapped_column(Date)
-    review_status: Mapped[str] = mapped_column(String(10), default="approved", index=True)
+    review_status: Mapped[str] = mapped_column(String(10), default="approved")
     key_attention: Mapped[bool] = mapped_column(default=False)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("auth_user.id", ondelete="SET NULL"))
 

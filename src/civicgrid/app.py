@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import inspect, text
 
 from civicgrid import __version__
 from civicgrid.audit.routes import router as audit_router
@@ -21,6 +23,7 @@ from civicgrid.core import handlers
 from civicgrid.core.crypto import configure_keyring
 from civicgrid.core.db import Database
 from civicgrid.core.errors import ERROR_RESPONSES
+from civicgrid.core.jobs import runner_for
 from civicgrid.core.observability import RequestContextMiddleware, configure_logging
 
 API_PREFIX = "/api/v1"
@@ -67,7 +70,19 @@ def _api_router() -> APIRouter:
 def create_app(settings: Settings | None = None, database: Database | None = None) -> FastAPI:
     settings = settings or get_settings()
     database = database or Database(settings.resolved_database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Resume queued jobs (and fail ones a previous process died running) when the schema exists.
+        if inspect(database.engine).has_table("core_job"):
+            runner_for(app.state, database, settings.job_workers)
+        yield
+        runner = getattr(app.state, "job_runner", None)
+        if runner is not None:
+            runner.shutdown(wait=False)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="civicgrid",
         version=__version__,
         summary="Municipal social governance platform (市域社会治理) — API",

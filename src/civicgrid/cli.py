@@ -261,9 +261,11 @@ def audit_verify() -> None:
 def _mount_domain_commands() -> None:
     from civicgrid.core.keys_cli import keys_cli
     from civicgrid.geo.cli import geo_cli
+    from civicgrid.registry.import_cli import registry_cli
 
     app.add_typer(geo_cli, name="geo", help="The administrative map: imports, grids, lookup")
     app.add_typer(keys_cli, name="keys", help="Data encryption keys: generate, rotate, status")
+    app.add_typer(registry_cli, name="registry", help="The registry: bulk import of people and houses")
 
 
 _mount_domain_commands()

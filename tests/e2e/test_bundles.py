@@ -73,9 +73,10 @@ def signed_in_page(
     context = browser.new_context(locale="zh-CN", base_url=server_url, **context_args)  # type: ignore[arg-type]
     context.set_default_timeout(15_000)
     # Only when absent: the app rotates the token on restore, and a replayed one revokes the session.
+    token = json.dumps(refresh_token(server_url, username))
     context.add_init_script(
         "try { if (!localStorage.getItem('civicgrid.refresh_token')) "
-        f"localStorage.setItem('civicgrid.refresh_token', {json.dumps(refresh_token(server_url, username))}) }} catch {{}}"
+        f"localStorage.setItem('civicgrid.refresh_token', {token}) }} catch {{}}"
     )
     page = context.new_page()
     traffic = Traffic(origin=server_url)

@@ -1133,6 +1133,47 @@ export interface paths {
         patch: operations["registry_update_place"];
         trace?: never;
     };
+    "/api/v1/registry/road-lines": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Road Lines
+         * @description Protected roads and lines (护路护线) in your district or street, with their hazards.
+         */
+        get: operations["registry_list_road_lines"];
+        put?: never;
+        /**
+         * Create Road Line
+         * @description Register a protected line in a district or street of your scope, with its course as GeoJSON.
+         */
+        post: operations["registry_create_road_line"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/registry/road-lines/{line_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Road Line */
+        get: operations["registry_get_road_line"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/registry/schools": {
         parameters: {
             query?: never;
@@ -2458,6 +2499,17 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[RoadLineOut] */
+        Page_RoadLineOut_: {
+            /** Items */
+            items: components["schemas"]["RoadLineOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
         /** Page[SchoolOut] */
         Page_SchoolOut_: {
             /** Items */
@@ -2968,6 +3020,68 @@ export interface components {
              * @description why you need the unmasked data (audited)
              */
             purpose: string;
+        };
+        /** RoadLineIn */
+        RoadLineIn: {
+            /**
+             * Area Code
+             * @description the district or street the line runs in
+             */
+            area_code: string;
+            /**
+             * Course
+             * @description GeoJSON LineString or MultiLineString (WGS84)
+             */
+            course?: {
+                [key: string]: unknown;
+            } | null;
+            /**
+             * Hazard Level
+             * @description code table hazard_level
+             */
+            hazard_level?: string | null;
+            /** Hazard Situation */
+            hazard_situation?: string | null;
+            /**
+             * Line Type
+             * @description code table line_type
+             */
+            line_type: string;
+            /** Managing Unit */
+            managing_unit?: string | null;
+            /** Name */
+            name: string;
+            /** Owning Unit */
+            owning_unit?: string | null;
+            /** Security Lead */
+            security_lead?: string | null;
+        };
+        /** RoadLineOut */
+        RoadLineOut: {
+            /** Course */
+            course: {
+                [key: string]: unknown;
+            } | null;
+            /** District Code */
+            district_code: string;
+            /** Hazard Level */
+            hazard_level: string | null;
+            /** Hazard Situation */
+            hazard_situation: string | null;
+            /** Id */
+            id: number;
+            /** Line Type */
+            line_type: string;
+            /** Managing Unit */
+            managing_unit: string | null;
+            /** Name */
+            name: string;
+            /** Owning Unit */
+            owning_unit: string | null;
+            /** Security Lead */
+            security_lead: string | null;
+            /** Street Code */
+            street_code: string | null;
         };
         /** RoleOut */
         RoleOut: {
@@ -8986,6 +9100,245 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PlaceOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_list_road_lines: {
+        parameters: {
+            query?: {
+                /** @description name contains */
+                q?: string | null;
+                line_type?: string | null;
+                hazard_level?: string | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description rows per page */
+                page_size?: number;
+                /** @description comma-separated fields, `-` for descending, e.g. `-created_at,name` */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RoadLineOut_"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_create_road_line: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RoadLineIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoadLineOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    registry_get_road_line: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                line_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RoadLineOut"];
                 };
             };
             /** @description bad request */

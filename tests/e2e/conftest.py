@@ -128,5 +128,6 @@ def screenshot(page: object, name: str) -> Path:
     assert isinstance(page, Page)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    # Finished transitions: a progress bar or a fading tag shows its final state, as a person sees it.
+    page.screenshot(path=str(path), full_page=True, animations="disabled")
     return path

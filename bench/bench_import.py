@@ -115,7 +115,7 @@ def worker(url: str, csv_path: str, mode: str, work_dir: str) -> dict[str, Any]:
     from civicgrid.core.crypto import Keyring, set_keyring
     from civicgrid.core.db import Database
     from civicgrid.geo.models import Division
-    from civicgrid.registry import importers
+    from civicgrid.registry import imports as importers
 
     set_keyring(Keyring.generate(["bench"]))
     db = Database(url)

@@ -207,7 +207,7 @@ def handler(kind: str) -> Callable[[Handler], Handler]:
 
 def _handler_for(kind: str) -> Handler:
     if kind not in _handlers and kind.startswith("registry."):
-        import civicgrid.registry.importers  # noqa: F401 - registers the registry handlers
+        import civicgrid.registry.imports  # noqa: F401 - registers the registry handlers
     return _handlers[kind]
 
 

@@ -27,7 +27,8 @@ from civicgrid.config import get_settings
 from civicgrid.core import jobs
 from civicgrid.core.db import Database
 from civicgrid.core.errors import AppError
-from civicgrid.registry import import_mappings, importers
+from civicgrid.registry import import_mappings
+from civicgrid.registry import imports as importers
 from civicgrid.registry.sources import sniff_format
 
 registry_cli = typer.Typer(no_args_is_help=True, help="The registry: bulk import of people and houses")

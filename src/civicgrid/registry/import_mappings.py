@@ -52,7 +52,7 @@ def _visible(principal: Principal) -> Any:
 
 def check_mapping(entity: str, mapping: dict[str, str]) -> dict[str, str]:
     """Source column → field, with every problem reported: unknown fields, a field mapped twice."""
-    from civicgrid.registry.importers import FIELDS
+    from civicgrid.registry.imports import FIELDS
 
     if entity not in ENTITIES:
         raise InvalidInput(

@@ -28,7 +28,8 @@ from civicgrid.core.errors import InvalidInput
 from civicgrid.core.job_routes import JobOut, job_out
 from civicgrid.core.uploads import Upload, receive_upload, remove_quietly
 from civicgrid.core.web import SessionDep, WriteSessionDep, get_database
-from civicgrid.registry import exporters, houses, import_mappings, importers, people
+from civicgrid.registry import exporters, houses, import_mappings, people
+from civicgrid.registry import imports as importers
 from civicgrid.registry.sources import sniff_format
 
 router = APIRouter(prefix="/registry", tags=["registry import and export"])

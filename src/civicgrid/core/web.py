@@ -34,8 +34,10 @@ def get_write_session(request: Request) -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
-WriteSessionDep = Annotated[Session, Depends(get_write_session)]
+# scope="function": the unit of work commits before the response is sent, so a client that got a
+# success can read its own write at once, and a failed commit answers as an error, not a lost 200.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+WriteSessionDep = Annotated[Session, Depends(get_write_session, scope="function")]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 
 

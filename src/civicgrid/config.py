@@ -61,6 +61,15 @@ class Settings(BaseSettings):
     import_batch_size: int = Field(default=2000, ge=1, le=100_000)
     # Background jobs (imports) run on this many threads per server process.
     job_workers: int = Field(default=2, ge=1, le=32)
+    # Case photos: the largest accepted image; where files are kept ("local": <data_dir>/files; "s3": a
+    # bucket of any S3-compatible store — MinIO, Ceph, OSS — addressed path-style).
+    attachment_max_bytes: int = Field(default=10 * 1024**2, ge=1)
+    file_store: Literal["local", "s3"] = "local"
+    s3_endpoint_url: str | None = None
+    s3_bucket: str | None = None
+    s3_access_key: str | None = None
+    s3_secret_key: SecretStr | None = None
+    s3_region: str | None = None
     # Encryption of personal data at rest: `kid:base64key,kid:base64key` (32-byte keys), the kid new values
     # are encrypted with, and the HMAC key of the blind indexes (base64, 32 bytes).
     data_keys: SecretStr | None = None
@@ -87,6 +96,11 @@ class Settings(BaseSettings):
                     "print(secrets.token_urlsafe(48))'`."
                 )
         self.data_key_material()  # refuses missing or malformed keys
+        if self.file_store == "s3" and not self.s3_bucket:
+            raise ValueError(
+                "CIVICGRID_FILE_STORE is s3 but CIVICGRID_S3_BUCKET is not set; name the bucket (and set "
+                "CIVICGRID_S3_ENDPOINT_URL for a store other than AWS)"
+            )
         return self
 
     def data_key_material(self) -> DataKeyMaterial:
@@ -155,6 +169,10 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
 
     @property
     def tz(self) -> ZoneInfo:

@@ -38,6 +38,7 @@ class MetaOut(BaseModel):
 
 
 def _api_router() -> APIRouter:
+    from civicgrid.core.calendar_routes import router as calendar_router
     from civicgrid.core.job_routes import router as jobs_router
     from civicgrid.geo.routes import router as geo_router
     from civicgrid.org.routes import router as org_router
@@ -61,6 +62,7 @@ def _api_router() -> APIRouter:
         entities_router,
         imports_router,
         jobs_router,
+        calendar_router,
     )
     for router in routers:
         api.include_router(router)

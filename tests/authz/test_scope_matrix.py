@@ -109,6 +109,7 @@ def _path_values(city: TinyCity, registry: TinyRegistry, p: Perspective) -> dict
         "job_id": "1",
         "entity": "people",
         "table": "sex",
+        "day": "2026-10-01",
     }
 
 

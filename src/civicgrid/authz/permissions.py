@@ -53,6 +53,7 @@ PERMISSIONS: dict[str, str] = {
     "registry:import": "import people and houses from CSV/XLSX",
     "registry:export": "export a scoped, masked selection of the registry",
     "codes:write": "edit the code tables",
+    "calendar:write": "edit the working-day calendar (public holidays and make-up working days)",
 }
 
 _EVERYONE_SIGNED_IN = {"geo:read", "org:read"}
@@ -63,7 +64,8 @@ _CARE = {"care:read", "care:write"}
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     # Administrators run the platform; they do not see residents' personal data.
     Role.admin: frozenset(
-        _EVERYONE_SIGNED_IN | {"geo:import", "org:write", "user:read", "user:write", "apikey:write", "codes:write"}
+        _EVERYONE_SIGNED_IN
+        | {"geo:import", "org:write", "user:read", "user:write", "apikey:write", "codes:write", "calendar:write"}
     ),
     Role.center_operator: frozenset(
         _EVERYONE_SIGNED_IN

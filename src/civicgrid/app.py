@@ -38,6 +38,7 @@ class MetaOut(BaseModel):
 
 
 def _api_router() -> APIRouter:
+    from civicgrid.cases.routes import router as cases_router
     from civicgrid.core.calendar_routes import router as calendar_router
     from civicgrid.core.job_routes import router as jobs_router
     from civicgrid.geo.routes import router as geo_router
@@ -63,6 +64,7 @@ def _api_router() -> APIRouter:
         imports_router,
         jobs_router,
         calendar_router,
+        cases_router,
     )
     for router in routers:
         api.include_router(router)

@@ -63,17 +63,18 @@ def progress_bar() -> Progress:
 def init() -> None:
     """Create the database (if needed) and bring its schema up to date."""
     from civicgrid.core.migrate import upgrade
-    from civicgrid.registry.codes import load_defaults
+    from civicgrid.seeds import load_reference_data
 
     settings = _settings()
     database = _database(settings)
     upgrade(settings.resolved_database_url)
     with database.unit_of_work() as session:
-        loaded = load_defaults(session)
+        loaded = load_reference_data(session)
     database.dispose()
     console.print(f"schema up to date: {settings.resolved_database_url.split('@')[-1]}")
-    if loaded:
-        console.print(f"loaded {loaded} entries of the default code tables")
+    for table, count in loaded.items():
+        if count:
+            console.print(f"loaded {count} default entries of the {table}")
 
 
 @app.command()
@@ -88,7 +89,7 @@ def demo(
     from civicgrid.core.migrate import upgrade
     from civicgrid.demo.accounts import DEMO_PASSWORD, create_demo_accounts
     from civicgrid.demo.city import build_city
-    from civicgrid.registry.codes import load_defaults
+    from civicgrid.seeds import load_reference_data
 
     settings = _settings()
     if settings.mode == "production":
@@ -103,7 +104,7 @@ def demo(
     started = time.perf_counter()
     upgrade(settings.resolved_database_url)
     with progress_bar() as bar, database.unit_of_work() as session:
-        load_defaults(session)
+        load_reference_data(session)
         stats = build_city(session, scale=scale, seed=seed, progress=bar)
         task = bar.add_task("accounts", total=1)
         accounts = create_demo_accounts(session, seed=seed)

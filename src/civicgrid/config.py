@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # Registry imports: uploads larger than this are refused while streaming (413); rows per batch.
     import_max_bytes: int = Field(default=2 * 1024**3, ge=1)
     import_batch_size: int = Field(default=2000, ge=1, le=100_000)
+    # Cases: a new report of the same category this near an open case, this recent, is offered as the same problem.
+    case_duplicate_metres: float = Field(default=100.0, ge=0, le=5000)
+    case_duplicate_hours: float = Field(default=72.0, ge=0, le=24 * 90)
     # Background jobs (imports) run on this many threads per server process.
     job_workers: int = Field(default=2, ge=1, le=32)
     # Case photos: the largest accepted image; where files are kept ("local": <data_dir>/files; "s3": a

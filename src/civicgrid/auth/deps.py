@@ -50,3 +50,18 @@ def current_principal(
 
 
 PrincipalDep = Annotated[Principal, Depends(current_principal)]
+
+
+def optional_principal(
+    session: SessionDep,
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+    api_key: Annotated[str | None, Depends(_api_key)],
+) -> Principal | None:
+    """For public routes that also serve signed-in callers: None without credentials, 401 for bad ones."""
+    if bearer is None and not api_key:
+        return None
+    return current_principal(session, settings, bearer, api_key)
+
+
+OptionalPrincipalDep = Annotated[Principal | None, Depends(optional_principal)]

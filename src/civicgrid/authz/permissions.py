@@ -53,6 +53,12 @@ PERMISSIONS: dict[str, str] = {
     "registry:import": "import people and houses from CSV/XLSX",
     "registry:export": "export a scoped, masked selection of the registry",
     "codes:write": "edit the code tables",
+    "case:read": "read the cases of one's area (department staff: the cases dispatched to their unit)",
+    "case:report": "report a case (residents and volunteers see the cases they reported)",
+    "case:handle": "take workflow actions on cases one holds, handles or verifies",
+    "case:supervise": "supervise the cases of the rungs below: cards, taking over, extension decisions",
+    "case:import": "import 12345 hotline tickets",
+    "case:admin": "edit case categories and SLA rules",
     "calendar:write": "edit the working-day calendar (public holidays and make-up working days)",
 }
 
@@ -60,6 +66,7 @@ _EVERYONE_SIGNED_IN = {"geo:read", "org:read"}
 _REGISTRY_READ = {"person:read", "house:read", "organisation:read"}
 _REGISTRY_COLLECT = _REGISTRY_READ | {"person:write", "house:write", "organisation:write", "person:pii"}
 _CARE = {"care:read", "care:write"}
+_CASE_WORK = {"case:read", "case:report", "case:handle"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     # Administrators run the platform; they do not see residents' personal data.
@@ -72,14 +79,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | {"user:read", "person:review", "registry:import", "registry:export"}
         | _REGISTRY_COLLECT
         | _CARE
+        | _CASE_WORK
+        | {"case:supervise", "case:import"}
     ),
-    Role.department_staff: frozenset(_EVERYONE_SIGNED_IN | _REGISTRY_READ | {"person:pii"}),
+    Role.department_staff: frozenset(_EVERYONE_SIGNED_IN | _REGISTRY_READ | {"person:pii"} | _CASE_WORK),
     Role.community_staff: frozenset(
-        _EVERYONE_SIGNED_IN | {"person:review", "registry:import"} | _REGISTRY_COLLECT | _CARE
+        _EVERYONE_SIGNED_IN | {"person:review", "registry:import"} | _REGISTRY_COLLECT | _CARE | _CASE_WORK
+        | {"case:supervise"}
     ),
-    Role.grid_worker: frozenset(_EVERYONE_SIGNED_IN | _REGISTRY_COLLECT | _CARE),
-    Role.volunteer: frozenset(_EVERYONE_SIGNED_IN),
-    Role.resident: frozenset(),
+    Role.grid_worker: frozenset(_EVERYONE_SIGNED_IN | _REGISTRY_COLLECT | _CARE | _CASE_WORK),
+    Role.volunteer: frozenset(_EVERYONE_SIGNED_IN | {"case:report"}),
+    Role.resident: frozenset({"case:report"}),
     Role.data_steward: frozenset(_EVERYONE_SIGNED_IN),
     Role.auditor: frozenset(_EVERYONE_SIGNED_IN | {"audit:read", "audit:verify", "user:read"}),
 }

@@ -63,6 +63,32 @@ def get_unit(session: Session, principal: Principal, unit_id: int) -> OrgUnit:
     return get_in_scope(session, OrgUnit, unit_id, principal, "org:read")
 
 
+def department_serving(session: Session, unit_id: int, district_code: str, *, field: str = "unit_id") -> OrgUnit:
+    """The department `unit_id` if it serves `district_code` (a city department or that district's
+    branch); a 422 naming `field` otherwise, so a dispatch cannot go to another district's branch."""
+    unit = session.get(OrgUnit, unit_id)
+    if unit is None or unit.kind != "department":
+        raise InvalidInput(
+            f"there is no department {unit_id}", details=[{"field": field, "problem": f"{unit_id} is not a department"}]
+        )
+    if unit.district_code is not None and unit.district_code != district_code:
+        raise InvalidInput(
+            f"{unit.name} does not serve district {district_code}",
+            details=[{"field": field, "problem": f"{unit_id} serves another district"}],
+        )
+    return unit
+
+
+def departments_for(session: Session, district_code: str, department_type: str | None = None) -> list[OrgUnit]:
+    """Departments that serve a district, the district's own branches first."""
+    query = select(OrgUnit).where(
+        OrgUnit.kind == "department", or_(OrgUnit.district_code.is_(None), OrgUnit.district_code == district_code)
+    )
+    if department_type:
+        query = query.where(OrgUnit.department_type == department_type)
+    return sorted(session.scalars(query), key=lambda u: (u.district_code is None, u.name))
+
+
 def insert_units(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     """Bulk-create units (system use: the demo city and bootstrap); rows carry every column but `id`."""
     for start in range(0, len(rows), 2000):

@@ -1,0 +1,596 @@
+"""Cases: who may see which, what an actor is to a case, and taking workflow actions.
+
+Visibility: area staff see the cases inside their scope (`authz.restrict`); department staff see the
+cases dispatched to their unit; residents and volunteers see the cases they reported themselves.
+Anything else answers 404, as everywhere.
+
+Actions go through `act`: the transition table in `flows` decides, this module applies the side
+effects (levels, deadlines, assignments, cards, extensions), writes the timeline entry and the audit
+record, and bumps the case's version. An action carrying an idempotency key that was seen before
+returns the first result and changes nothing (offline replays); one carrying an `expected_version`
+that is stale is refused with what happened meanwhile, so a phone can explain the conflict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy.orm import Session
+
+from civicgrid.audit import service as audit
+from civicgrid.authz.policy import in_scope, require, restrict
+from civicgrid.authz.scope import Level, Principal, level_rank
+from civicgrid.cases import flows, sla
+from civicgrid.cases.models import (
+    LEVELS,
+    OPEN_STATUSES,
+    Case,
+    CaseAction,
+    CaseAssignment,
+    CaseAttachment,
+    CaseCard,
+    CaseCategory,
+    CaseExtension,
+)
+from civicgrid.core.clock import utcnow
+from civicgrid.core.db import AnySelect
+from civicgrid.core.errors import Conflict, InvalidInput, NotFound
+from civicgrid.org import service as org
+
+ACTIVE_ASSIGNMENT = ("pending", "signed", "reported")
+
+
+def _area_codes(case: Case) -> dict[Level, str | None]:
+    return {
+        Level.district: case.district_code,
+        Level.street: case.street_code,
+        Level.community: case.community_code,
+        Level.grid: case.grid_code,
+    }
+
+
+def level_code(case: Case, level: str) -> str | None:
+    """The code of the division that holds the case at `level` (None for the city: one per platform)."""
+    return None if level == "city" else getattr(case, f"{level}_code")
+
+
+def _is_department(principal: Principal) -> bool:
+    return principal.scope.department_id is not None
+
+
+def visible_cases(principal: Principal) -> AnySelect:
+    """The cases the principal may see, as a query to filter further."""
+    if principal.can("case:read") and not _is_department(principal):
+        return restrict(select(Case), principal, "case:read", Case)
+    if principal.can("case:read") and principal.unit_id is not None:
+        assigned = exists().where(
+            CaseAssignment.case_id == Case.id,
+            CaseAssignment.unit_id == principal.unit_id,
+            CaseAssignment.status.in_(ACTIVE_ASSIGNMENT),
+        )
+        own = Case.reporter_user_id == principal.user_id if principal.user_id else false()
+        return select(Case).where(or_(assigned, own))
+    require(principal, "case:report")
+    if principal.user_id is None:
+        return select(Case).where(false())
+    return select(Case).where(Case.reporter_user_id == principal.user_id)
+
+
+def get_case(session: Session, principal: Principal, case_id: int) -> Case:
+    found: Case | None = session.scalar(visible_cases(principal).where(Case.id == case_id))
+    if found is None:
+        raise NotFound(f"case {case_id} not found", details={"id": str(case_id)})
+    return found
+
+
+def assignments_of(session: Session, case_id: int) -> list[CaseAssignment]:
+    return list(
+        session.scalars(select(CaseAssignment).where(CaseAssignment.case_id == case_id).order_by(CaseAssignment.id))
+    )
+
+
+def _holds_level(principal: Principal, case: Case, level: str) -> bool:
+    if _is_department(principal) or not principal.can("case:handle"):
+        return False
+    if level == "city":
+        return principal.scope.level == Level.city
+    return principal.scope.level == Level(level) and principal.scope.division_code == level_code(case, level)
+
+
+def _above(principal: Principal, case: Case) -> bool:
+    if _is_department(principal) or not principal.can("case:supervise"):
+        return False
+    rank = level_rank(principal.scope.level)  # 0 = city … 4 = grid
+    case_rank = level_rank(Level(case.level))
+    return rank < case_rank and in_scope(principal, _area_codes(case))
+
+
+def capacities_of(session: Session, principal: Principal, case: Case, token_hash: str | None = None) -> frozenset[str]:
+    """What the principal is to this case (see `flows`); the transition table decides from these."""
+    found: set[str] = {"viewer"}
+    holder = _holds_level(principal, case, case.level)
+    if holder:
+        found.add("holder")
+    above = _above(principal, case)
+    if above:
+        found.add("above")
+    lead_id = case.lead_unit_id
+    active = [a for a in assignments_of(session, case.id) if a.status in ACTIVE_ASSIGNMENT]
+    if principal.unit_id is not None and principal.can("case:handle") and _is_department(principal):
+        for assignment in active:
+            if assignment.unit_id == principal.unit_id:
+                if assignment.role == "lead":
+                    found.add("lead")
+                elif assignment.status != "reported":
+                    found.add("co")
+    if ("lead" in found) if lead_id is not None else holder:
+        found.add("handler")
+    # The rung above the handler decides its extensions: the dispatching rung for a department.
+    if (lead_id is not None and holder) or (lead_id is None and above):
+        found.add("approver")
+    if _is_verifier(session, principal, case):
+        found.add("verifier")
+    if (principal.user_id is not None and principal.user_id == case.reporter_user_id) or (
+        token_hash is not None and token_hash == case.token_hash
+    ):
+        found.add("reporter")
+    return frozenset(found)
+
+
+def _is_verifier(session: Session, principal: Principal, case: Case) -> bool:
+    if _is_department(principal) or not principal.can("case:handle"):
+        return False
+    if principal.scope.level == Level.grid:
+        return principal.scope.division_code == case.grid_code
+    # A grid with no grid worker is verified by its community's staff.
+    if principal.scope.level == Level.community and principal.scope.division_code == case.community_code:
+        return org.staff_of(session, case.grid_code, "grid_worker") is None
+    return False
+
+
+def allowed_actions(session: Session, principal: Principal, case: Case) -> list[str]:
+    return flows.allowed_actions(case.status, capacities_of(session, principal, case))
+
+
+@dataclass
+class ActionInput:
+    action: str
+    note: str | None = None
+    lead_unit_id: int | None = None
+    co_unit_ids: list[int] | None = None
+    level: str | None = None
+    colour: str | None = None
+    days: float | None = None
+    extension_id: int | None = None
+    grant: bool | None = None
+    satisfaction: int | None = None
+    attachment_ids: list[int] | None = None
+    idempotency_key: str | None = None
+    expected_version: int | None = None
+
+
+@dataclass
+class ActionResult:
+    case: Case
+    action: CaseAction
+    replayed: bool = False
+
+
+def act(
+    session: Session, principal: Principal, case_id: int, data: ActionInput, *, token_hash: str | None = None
+) -> ActionResult:
+    if data.idempotency_key:
+        earlier = session.scalar(select(CaseAction).where(CaseAction.idempotency_key == data.idempotency_key))
+        if earlier is not None:
+            if earlier.case_id != case_id or earlier.action != data.action:
+                raise Conflict(
+                    "this idempotency key was already used for another action; send a new key",
+                    details={"idempotency_key": data.idempotency_key},
+                )
+            return ActionResult(get_case(session, principal, case_id), earlier, replayed=True)
+    case = (
+        session.scalar(visible_cases(principal).where(Case.id == case_id))
+        if principal.user_id or principal.api_key_id
+        else None
+    )
+    if case is None and token_hash is not None:
+        case = session.scalar(select(Case).where(Case.id == case_id, Case.token_hash == token_hash))
+    if case is None:
+        raise NotFound(f"case {case_id} not found", details={"id": str(case_id)})
+    capacities = capacities_of(session, principal, case, token_hash)
+    if data.expected_version is not None and data.expected_version != case.version:
+        last = session.scalar(
+            select(CaseAction).where(CaseAction.case_id == case.id).order_by(CaseAction.id.desc()).limit(1)
+        )
+        raise Conflict(
+            f"the case changed since you loaded it (version {data.expected_version}, now {case.version}): "
+            + (f"{last.actor_label} did '{last.action}' at {last.created_at.isoformat()}; " if last else "")
+            + f"it is now {case.status}",
+            code="stale_version",
+            details={
+                "status": case.status,
+                "version": case.version,
+                "last_action": last.action if last else None,
+                "last_actor": last.actor_label if last else None,
+                "allowed_actions": flows.allowed_actions(case.status, capacities),
+            },
+        )
+    transition = flows.check(case.status, data.action, capacities)
+    note = (data.note or "").strip() or None
+    if transition.note_required and not note:
+        raise InvalidInput(
+            f"'{data.action}' needs a note saying why or what was done",
+            details=[{"field": "note", "problem": "required"}],
+        )
+    before_status, before_level = case.status, case.level
+    extra = _apply(session, principal, case, transition, data, capacities)
+    if transition.target is not None:
+        case.status = transition.target
+    if flows.level_rank(case.level) > flows.level_rank(case.max_level):
+        case.max_level = case.level
+    case.version += 1
+    case.updated_at = utcnow()
+    entry = CaseAction(
+        case_id=case.id,
+        action=data.action,
+        from_status=before_status,
+        to_status=case.status,
+        from_level=before_level,
+        to_level=case.level,
+        actor_user_id=principal.user_id,
+        actor_label=principal.username,
+        unit_id=principal.unit_id,
+        note=note,
+        data=extra,
+        idempotency_key=data.idempotency_key,
+    )
+    session.add(entry)
+    session.flush()
+    if data.attachment_ids:
+        bind_attachments(session, principal, case, entry, data.attachment_ids, token_hash=token_hash)
+    audit.record(
+        session,
+        principal,
+        f"case.{data.action}",
+        "case",
+        case.id,
+        details={"from": before_status, "to": case.status, "level": case.level},
+    )
+    return ActionResult(case, entry)
+
+
+def _category(session: Session, case: Case) -> CaseCategory:
+    category = session.get(CaseCategory, case.category_code)
+    assert category is not None
+    return category
+
+
+def _take_up(principal: Principal, case: Case, capacities: frozenset[str]) -> None:
+    """A rung above acting for the holder takes the case up to its own rung."""
+    if "holder" not in capacities and "above" in capacities:
+        case.level = principal.scope.level.value
+
+
+def _apply(
+    session: Session,
+    principal: Principal,
+    case: Case,
+    transition: flows.Transition,
+    data: ActionInput,
+    capacities: frozenset[str],
+) -> dict[str, Any]:
+    now = utcnow()
+    action = transition.action
+    if action == "accept":
+        _take_up(principal, case, capacities)
+        case.accepted_at = case.accepted_at or now
+        sla.set_handle_deadlines(session, case, _category(session, case), now)
+        return {}
+    if action == "reject":
+        _take_up(principal, case, capacities)
+        case.closed_at = now
+        return {}
+    if action == "sign":
+        _set_assignment_status(session, case, principal.unit_id, "signed")
+        return {}
+    if action == "dispatch":
+        _take_up(principal, case, capacities)
+        return _dispatch(session, case, data, now)
+    if action == "send_back":
+        _withdraw_assignments(session, case)
+        return {}
+    if action == "co_report":
+        assignment = _set_assignment_status(session, case, principal.unit_id, "reported")
+        assignment.report = data.note
+        assignment.reported_at = now
+        return {"unit_id": principal.unit_id}
+    if action == "handle":
+        pending = [
+            a.unit_id for a in assignments_of(session, case.id) if a.role == "co" and a.status in ("pending", "signed")
+        ]
+        if pending:
+            raise Conflict(
+                "co-handling departments have not reported yet; the case is completed when every one has",
+                code="co_handlers_pending",
+                details={"pending_unit_ids": pending},
+            )
+        case.handled_at = now
+        return {}
+    if action == "pass":
+        case.closed_at = now
+        case.closure_level = case.max_level
+        return {}
+    if action == "return":
+        case.handled_at = None
+        return {}
+    if action == "escalate":
+        higher = flows.level_above(case.level)
+        if higher is None:
+            raise Conflict("the city is the top of the ladder; dispatch the case to departments instead")
+        _withdraw_assignments(session, case)
+        case.level = higher
+        return {"to_level": higher}
+    if action == "hand_down":
+        return _hand_down(session, principal, case, data, capacities)
+    if action == "reopen":
+        case.cycle += 1
+        case.closed_at = None
+        case.closure_level = None
+        case.card = None
+        case.handled_at = None
+        _withdraw_assignments(session, case)
+        sla.set_handle_deadlines(session, case, _category(session, case), now)
+        return {"cycle": case.cycle}
+    if action == "supervise":
+        return _supervise(session, principal, case, data)
+    if action == "request_extension":
+        return _request_extension(session, principal, case, data)
+    if action == "decide_extension":
+        return _decide_extension(session, principal, case, data, now)
+    if action == "rate":
+        if data.satisfaction is None or not 1 <= data.satisfaction <= 5:
+            raise InvalidInput(
+                "satisfaction is a whole number from 1 (very unsatisfied) to 5 (very satisfied)",
+                details=[{"field": "satisfaction", "problem": "required, 1–5"}],
+            )
+        if case.satisfaction is not None:
+            raise Conflict("this case has been rated already")
+        case.satisfaction = data.satisfaction
+        case.evaluation = data.note
+        return {"satisfaction": data.satisfaction}
+    return {}  # start, comment: the timeline entry is the whole effect
+
+
+def _set_assignment_status(session: Session, case: Case, unit_id: int | None, status: str) -> CaseAssignment:
+    assignment = session.scalar(
+        select(CaseAssignment).where(
+            CaseAssignment.case_id == case.id,
+            CaseAssignment.unit_id == unit_id,
+            CaseAssignment.status.in_(ACTIVE_ASSIGNMENT),
+        )
+    )
+    assert assignment is not None  # the capacity check found it
+    assignment.status = status
+    return assignment
+
+
+def _withdraw_assignments(session: Session, case: Case) -> None:
+    for assignment in assignments_of(session, case.id):
+        if assignment.status in ACTIVE_ASSIGNMENT:
+            assignment.status = "withdrawn"
+    case.lead_unit_id = None
+
+
+def _dispatch(session: Session, case: Case, data: ActionInput, now: datetime) -> dict[str, Any]:
+    if data.lead_unit_id is None:
+        raise InvalidInput(
+            "dispatching needs a lead department (lead_unit_id)",
+            details=[{"field": "lead_unit_id", "problem": "required"}],
+        )
+    co_ids = list(dict.fromkeys(data.co_unit_ids or []))
+    if data.lead_unit_id in co_ids:
+        raise InvalidInput(
+            "the lead department cannot also be a co-handler",
+            details=[{"field": "co_unit_ids", "problem": "contains the lead"}],
+        )
+    for field, unit_id in [("lead_unit_id", data.lead_unit_id), *(("co_unit_ids", u) for u in co_ids)]:
+        org.department_serving(session, unit_id, case.district_code, field=field)
+    _withdraw_assignments(session, case)
+    session.add(CaseAssignment(case_id=case.id, unit_id=data.lead_unit_id, role="lead"))
+    for unit_id in co_ids:
+        session.add(CaseAssignment(case_id=case.id, unit_id=unit_id, role="co"))
+    case.lead_unit_id = data.lead_unit_id
+    case.dispatched_at = now
+    case.accepted_at = case.accepted_at or now
+    sla.set_handle_deadlines(session, case, _category(session, case), now)
+    return {"lead_unit_id": data.lead_unit_id, "co_unit_ids": co_ids}
+
+
+def _hand_down(
+    session: Session, principal: Principal, case: Case, data: ActionInput, capacities: frozenset[str]
+) -> dict[str, Any]:
+    if data.level not in LEVELS:
+        raise InvalidInput(
+            f"say which rung to hand the case down to: one of {', '.join(LEVELS[:-1])}",
+            details=[{"field": "level", "problem": "required"}],
+        )
+    _take_up(principal, case, capacities)
+    if flows.level_rank(data.level) >= flows.level_rank(case.level):
+        raise InvalidInput(
+            f"a case held by the {case.level} can be handed down only to a lower rung, not to the {data.level}",
+            details=[{"field": "level", "problem": "not lower"}],
+        )
+    _withdraw_assignments(session, case)
+    case.level = data.level
+    return {"to_level": data.level}
+
+
+def _supervise(session: Session, principal: Principal, case: Case, data: ActionInput) -> dict[str, Any]:
+    colour = data.colour or "yellow"
+    if colour not in ("yellow", "red"):
+        raise InvalidInput("a card is yellow or red", details=[{"field": "colour", "problem": "yellow or red"}])
+    serial = 1 + len(
+        session.scalars(
+            select(CaseCard.id).where(
+                CaseCard.case_id == case.id, CaseCard.cycle == case.cycle, CaseCard.stage == "manual"
+            )
+        ).all()
+    )
+    session.add(
+        CaseCard(
+            case_id=case.id,
+            cycle=case.cycle,
+            stage="manual",
+            colour=colour,
+            serial=serial,
+            raised_by_user_id=principal.user_id,
+            note=data.note,
+        )
+    )
+    if case.card != "red":
+        case.card = colour
+    return {"colour": colour}
+
+
+def _request_extension(session: Session, principal: Principal, case: Case, data: ActionInput) -> dict[str, Any]:
+    if data.days is None or not 0 < data.days <= 30:
+        raise InvalidInput(
+            "ask for more than 0 and at most 30 working days", details=[{"field": "days", "problem": "out of range"}]
+        )
+    if session.scalar(
+        select(CaseExtension.id).where(CaseExtension.case_id == case.id, CaseExtension.status == "pending")
+    ):
+        raise Conflict("an extension request for this case is already waiting for a decision")
+    extension = CaseExtension(
+        case_id=case.id, days=data.days, reason=data.note or "", requested_by_user_id=principal.user_id
+    )
+    session.add(extension)
+    session.flush()
+    return {"extension_id": extension.id, "days": data.days}
+
+
+def _decide_extension(
+    session: Session, principal: Principal, case: Case, data: ActionInput, now: datetime
+) -> dict[str, Any]:
+    extension = session.get(CaseExtension, data.extension_id) if data.extension_id else None
+    if extension is None or extension.case_id != case.id:
+        raise InvalidInput(
+            "name the extension request of this case to decide (extension_id)",
+            details=[{"field": "extension_id", "problem": "not found"}],
+        )
+    if extension.status != "pending":
+        raise Conflict(f"this extension request was {extension.status} already")
+    if data.grant is None:
+        raise InvalidInput("say whether the extension is granted", details=[{"field": "grant", "problem": "required"}])
+    extension.status = "granted" if data.grant else "refused"
+    extension.decided_by_user_id = principal.user_id
+    extension.decided_at = now
+    extension.decision_note = data.note
+    if data.grant:
+        sla.extend(session, case, extension.days)
+    return {"extension_id": extension.id, "granted": data.grant}
+
+
+def bind_attachments(
+    session: Session,
+    principal: Principal,
+    case: Case,
+    action: CaseAction | None,
+    ids: list[int],
+    *,
+    token_hash: str | None = None,
+) -> None:
+    """Attach uploaded photos to a case: only unbound ones the same uploader sent."""
+    rows = session.scalars(select(CaseAttachment).where(CaseAttachment.id.in_(ids))).all()
+    by_id = {row.id: row for row in rows}
+    for attachment_id in ids:
+        row = by_id.get(attachment_id)
+        mine = row is not None and (
+            (principal.user_id is not None and row.uploaded_by_user_id == principal.user_id)
+            or (token_hash is not None and row.upload_token_hash == token_hash)
+            or (principal.user_id is None and principal.api_key_id is None and row.upload_token_hash is not None)
+        )
+        if row is None or not mine or row.case_id is not None:
+            raise InvalidInput(
+                f"attachment {attachment_id} is not an unused photo you uploaded",
+                details=[{"field": "attachment_ids", "problem": f"{attachment_id} not usable"}],
+            )
+        row.case_id = case.id
+        row.action_id = action.id if action else None
+
+
+def timeline(session: Session, case_id: int) -> list[CaseAction]:
+    return list(session.scalars(select(CaseAction).where(CaseAction.case_id == case_id).order_by(CaseAction.id)))
+
+
+def attachments_of(session: Session, case_id: int) -> list[CaseAttachment]:
+    return list(
+        session.scalars(select(CaseAttachment).where(CaseAttachment.case_id == case_id).order_by(CaseAttachment.id))
+    )
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    status: str | None = None
+    open_only: bool = False
+    category_code: str | None = None
+    source: str | None = None
+    priority: str | None = None
+    level: str | None = None
+    card: str | None = None
+    district_code: str | None = None
+    street_code: str | None = None
+    community_code: str | None = None
+    grid_code: str | None = None
+    lead_unit_id: int | None = None
+    overdue: bool = False
+    since: datetime | None = None
+    until: datetime | None = None
+    text: str | None = None
+
+
+def query_cases(principal: Principal, filters: CaseFilter) -> AnySelect:
+    query = visible_cases(principal)
+    for column, value in (
+        (Case.status, filters.status),
+        (Case.source, filters.source),
+        (Case.priority, filters.priority),
+        (Case.level, filters.level),
+        (Case.card, filters.card),
+        (Case.district_code, filters.district_code),
+        (Case.street_code, filters.street_code),
+        (Case.community_code, filters.community_code),
+        (Case.grid_code, filters.grid_code),
+        (Case.lead_unit_id, filters.lead_unit_id),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if filters.category_code:
+        column = Case.category_code
+        query = query.where(
+            column.like(f"{filters.category_code}%")
+            if len(filters.category_code) == 2
+            else column == filters.category_code
+        )
+    if filters.open_only:
+        query = query.where(Case.status.in_(OPEN_STATUSES))
+    if filters.overdue:
+        now = utcnow()
+        query = query.where(
+            Case.status.in_(OPEN_STATUSES),
+            or_(
+                and_(Case.status.in_(("reported", "escalated")), Case.accept_due < now),
+                and_(Case.status.notin_(("reported", "escalated")), Case.handle_due < now),
+            ),
+        )
+    if filters.since is not None:
+        query = query.where(Case.reported_at >= filters.since)
+    if filters.until is not None:
+        query = query.where(Case.reported_at < filters.until)
+    if filters.text:
+        escaped = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(or_(Case.code == filters.text, Case.title.like(f"%{escaped}%", escape="\\")))
+    return query

@@ -19,7 +19,7 @@ from civicgrid.auth.ratelimit import SlidingWindowLimiter
 from civicgrid.auth.routes import keys_router, users_router
 from civicgrid.auth.routes import router as auth_router
 from civicgrid.config import Settings, get_settings
-from civicgrid.core import handlers
+from civicgrid.core import broadcast, handlers
 from civicgrid.core.crypto import configure_keyring
 from civicgrid.core.db import Database
 from civicgrid.core.errors import ERROR_RESPONSES
@@ -42,6 +42,8 @@ def _api_router() -> APIRouter:
     from civicgrid.core.calendar_routes import router as calendar_router
     from civicgrid.core.job_routes import router as jobs_router
     from civicgrid.geo.routes import router as geo_router
+    from civicgrid.notifications.routes import router as notifications_router
+    from civicgrid.notifications.stream import router as stream_router
     from civicgrid.org.routes import router as org_router
     from civicgrid.registry.care_routes import router as care_router
     from civicgrid.registry.code_routes import router as codes_router
@@ -63,6 +65,8 @@ def _api_router() -> APIRouter:
         entities_router,
         imports_router,
         jobs_router,
+        notifications_router,
+        stream_router,
         calendar_router,
         cases_router,
     )
@@ -80,7 +84,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # Resume queued jobs (and fail ones a previous process died running) when the schema exists.
         if inspect(database.engine).has_table("core_job"):
             runner_for(app.state, database, settings.job_workers)
+        # Live updates (LISTEN/NOTIFY on PostgreSQL); stopping the broadcaster ends every open stream.
+        app.state.broadcaster.start()
+        broadcast.install(app.state.broadcaster)
         yield
+        broadcast.uninstall(app.state.broadcaster)
+        app.state.broadcaster.stop()
         runner = getattr(app.state, "job_runner", None)
         if runner is not None:
             runner.shutdown(wait=False)
@@ -98,6 +107,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.db = database
     # Also installed process-wide, so jobs and commands outside requests use the same keys.
     app.state.keyring = configure_keyring(settings)
+    app.state.broadcaster = broadcast.broadcaster_for(database)
     app.state.login_limiter = SlidingWindowLimiter(limit=settings.login_rate_per_minute, window_seconds=60)
     app.add_middleware(RequestContextMiddleware)
     handlers.install(app)

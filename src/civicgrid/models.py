@@ -7,6 +7,7 @@ from civicgrid.core import jobs as core_jobs
 from civicgrid.core import keys as core_keys
 from civicgrid.core import workcalendar as core_workcalendar
 from civicgrid.geo import models as geo_models
+from civicgrid.notifications import models as notifications_models
 from civicgrid.org import models as org_models
 from civicgrid.registry import import_mappings as registry_import_mappings
 from civicgrid.registry import models as registry_models
@@ -19,6 +20,7 @@ __all__ = [
     "core_keys",
     "core_workcalendar",
     "geo_models",
+    "notifications_models",
     "org_models",
     "registry_import_mappings",
     "registry_models",

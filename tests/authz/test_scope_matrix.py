@@ -39,6 +39,8 @@ SELF_OR_PUBLIC = {
     ("GET", "/api/v1/auth/me"),
     ("GET", "/api/v1/auth/roles"),
     ("GET", "/api/v1/meta"),
+    ("POST", "/api/v1/notifications/read-all"),  # only ever the caller's own notifications
+    ("POST", "/api/v1/stream/ticket"),  # a ticket for the caller's own live stream
 }
 
 # Reads that take their question in a POST body (too large for a query string).

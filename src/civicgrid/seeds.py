@@ -1,5 +1,5 @@
-"""Reference data every installation starts with: code tables, case categories (and, once present,
-the work calendar). Idempotent: only what is missing is added, so edits made by admins survive."""
+"""Reference data every installation starts with: code tables, case categories and
+the work calendar. Idempotent: only what is missing is added, so edits made by admins survive."""
 
 from __future__ import annotations
 
@@ -9,9 +9,11 @@ from sqlalchemy.orm import Session
 def load_reference_data(session: Session) -> dict[str, int]:
     """Add the missing default entries; returns how many were added per table."""
     from civicgrid.cases.categories import seed_categories
+    from civicgrid.core.workcalendar import seed_calendar
     from civicgrid.registry.codes import load_defaults
 
     return {
         "code tables": load_defaults(session),
         "case categories": seed_categories(session),
+        "work calendar": seed_calendar(session),
     }

@@ -246,6 +246,152 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Cases
+         * @description Cases you may see, filtered, newest first unless sorted otherwise.
+         */
+        get: operations["cases_list"];
+        put?: never;
+        /**
+         * Report Case
+         * @description Report a problem at a point; it is placed in its grid and its deadlines set.
+         *
+         *     A report of the same category near an open case answers 409 `possible_duplicate` with the
+         *     candidates: follow one (`POST /cases/{id}/follow`) or send again with `force_new`.
+         */
+        post: operations["cases_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Categories
+         * @description The two-level category table (public: the resident page needs it before anyone signs in).
+         */
+        get: operations["cases_list_categories"];
+        put?: never;
+        /** Create Category */
+        post: operations["cases_create_category"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/categories/{code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Update Category */
+        patch: operations["cases_update_category"];
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Case
+         * @description One case with its timeline, departments, photos, cards and the actions you may take now.
+         */
+        get: operations["cases_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/actions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Act
+         * @description Take a workflow action. Not allowed now → 409 with `allowed_actions`; a replayed
+         *     `idempotency_key` returns the first result; a stale `expected_version` → 409 `stale_version`.
+         */
+        post: operations["cases_act"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/dispatch-options": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Dispatch Options
+         * @description Departments that may take this case: those serving its district, the category's usual one first.
+         */
+        get: operations["cases_dispatch_options"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/follow": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Follow
+         * @description +1: you have the same problem as this open case and will follow it instead of reporting anew.
+         */
+        post: operations["cases_follow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/geo/boundaries": {
         parameters: {
             query?: never;
@@ -518,6 +664,87 @@ export interface paths {
          * @description Public facts the UI needs before login.
          */
         get: operations["meta_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Notifications
+         * @description Your notifications, newest first.
+         */
+        get: operations["notifications_list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/read": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark Read
+         * @description Mark notifications read; ids that are not yours (or do not exist) are ignored, so `marked` may be
+         *     smaller than the list.
+         */
+        post: operations["notifications_mark_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/read-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Mark All Read
+         * @description Mark every notification of yours read.
+         */
+        post: operations["notifications_mark_all_read"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notifications/unread-count": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Unread Count
+         * @description How many of your notifications are unread (the bell's badge).
+         */
+        get: operations["notifications_unread_count"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1274,6 +1501,48 @@ export interface paths {
         patch: operations["registry_update_school"];
         trace?: never;
     };
+    "/api/v1/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Open Stream
+         * @description Your live updates (new notifications, changes of cases in your scope) as Server-Sent Events.
+         *
+         *     401 `invalid_ticket` when the ticket is unknown, already used or expired: get a new one.
+         */
+        get: operations["stream_open"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/stream/ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Ticket
+         * @description A one-time ticket (60 s) for opening your live stream with EventSource.
+         */
+        post: operations["stream_ticket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/users": {
         parameters: {
             query?: never;
@@ -1354,6 +1623,52 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** ActionIn */
+        ActionIn: {
+            /**
+             * Action
+             * @enum {string}
+             */
+            action: "accept" | "reject" | "start" | "dispatch" | "sign" | "send_back" | "co_report" | "handle" | "start_verification" | "pass" | "return" | "escalate" | "hand_down" | "reopen" | "supervise" | "request_extension" | "decide_extension" | "comment" | "rate";
+            /** Attachment Ids */
+            attachment_ids?: number[] | null;
+            /** Co Unit Ids */
+            co_unit_ids?: number[] | null;
+            /** Colour */
+            colour?: ("yellow" | "red") | null;
+            /** Days */
+            days?: number | null;
+            /**
+             * Expected Version
+             * @description the case version the action was decided on; a stale one answers 409
+             */
+            expected_version?: number | null;
+            /** Extension Id */
+            extension_id?: number | null;
+            /** Grant */
+            grant?: boolean | null;
+            /**
+             * Idempotency Key
+             * @description the device's key: a replay is applied once
+             */
+            idempotency_key?: string | null;
+            /** Lead Unit Id */
+            lead_unit_id?: number | null;
+            /** Level */
+            level?: ("grid" | "community" | "street" | "district" | "city") | null;
+            /** Note */
+            note?: string | null;
+            /** Satisfaction */
+            satisfaction?: number | null;
+        };
+        /** ActionOut */
+        ActionOut: {
+            /** Action Id */
+            action_id: number;
+            case: components["schemas"]["CaseDetailOut"];
+            /** Replayed */
+            replayed: boolean;
+        };
         /** AncestorOut */
         AncestorOut: {
             /** Code */
@@ -1444,31 +1759,6 @@ export interface components {
              */
             user_id: number | null;
         };
-        /** AssignmentOut */
-        AssignmentOut: {
-            /** Display Name */
-            display_name: string;
-            /** Division Code */
-            division_code: string;
-            /**
-             * Division Level
-             * @enum {string}
-             */
-            division_level: "community" | "grid";
-            /** Division Name */
-            division_name: string;
-            /**
-             * Duty
-             * @enum {string}
-             */
-            duty: "grid_worker" | "grid_leader";
-            /** Id */
-            id: number;
-            /** User Id */
-            user_id: number;
-            /** Username */
-            username: string;
-        };
         /** AssignmentStateOut */
         AssignmentStateOut: {
             /** Division Code */
@@ -1480,6 +1770,28 @@ export interface components {
             duty: "grid_worker" | "grid_leader";
             /** User Id */
             user_id: number | null;
+        };
+        /** AttachmentOut */
+        AttachmentOut: {
+            /** Content Type */
+            content_type: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Height */
+            height: number;
+            /** Id */
+            id: number;
+            /** Size */
+            size: number;
+            /** Thumbnail Url */
+            thumbnail_url: string;
+            /** Url */
+            url: string;
+            /** Width */
+            width: number;
         };
         /** AuditRecordOut */
         AuditRecordOut: {
@@ -1645,6 +1957,24 @@ export interface components {
              */
             weekday: number;
         };
+        /** CardOut */
+        CardOut: {
+            /** Colour */
+            colour: string;
+            /** Cycle */
+            cycle: number;
+            /** Id */
+            id: number;
+            /** Note */
+            note: string | null;
+            /**
+             * Raised At
+             * Format: date-time
+             */
+            raised_at: string;
+            /** Stage */
+            stage: string;
+        };
         /** CareCreate */
         CareCreate: {
             /**
@@ -1773,6 +2103,281 @@ export interface components {
             /** Visit Interval Days */
             visit_interval_days?: number | null;
         };
+        /** CaseDetailOut */
+        CaseDetailOut: {
+            /** Accept Due */
+            accept_due: string | null;
+            /** Accept Red Due */
+            accept_red_due: string | null;
+            /** Accepted At */
+            accepted_at: string | null;
+            /** Address */
+            address: string | null;
+            /** Allowed Actions */
+            allowed_actions: string[];
+            /** Anonymous */
+            anonymous: boolean;
+            /** Assignments */
+            assignments: components["schemas"]["civicgrid__cases__schemas__AssignmentOut"][];
+            /** Attachments */
+            attachments: components["schemas"]["AttachmentOut"][];
+            /** Card */
+            card: string | null;
+            /** Cards */
+            cards: components["schemas"]["CardOut"][];
+            /** Category Code */
+            category_code: string;
+            /** Category Name */
+            category_name: string;
+            /** Closed At */
+            closed_at: string | null;
+            /** Closure Level */
+            closure_level: string | null;
+            /** Code */
+            code: string;
+            /** Community Code */
+            community_code: string;
+            /** Description */
+            description: string;
+            /** Dispatched At */
+            dispatched_at: string | null;
+            /** District Code */
+            district_code: string;
+            /** Duplicate Of Id */
+            duplicate_of_id: number | null;
+            /** Evaluation */
+            evaluation: string | null;
+            /** Extensions */
+            extensions: components["schemas"]["ExtensionOut"][];
+            /** Followers */
+            followers: number;
+            /** Grid Code */
+            grid_code: string;
+            /** Handle Due */
+            handle_due: string | null;
+            /** Handle Red Due */
+            handle_red_due: string | null;
+            /** Handled At */
+            handled_at: string | null;
+            /** Id */
+            id: number;
+            /** Lat */
+            lat: number;
+            /** Lead Unit Id */
+            lead_unit_id: number | null;
+            /** Level */
+            level: string;
+            /** Lon */
+            lon: number;
+            /** Max Level */
+            max_level: string;
+            /** Overdue */
+            overdue: boolean;
+            /** Priority */
+            priority: string;
+            /**
+             * Reported At
+             * Format: date-time
+             */
+            reported_at: string;
+            /**
+             * Reporter Name
+             * @description masked
+             */
+            reporter_name: string | null;
+            /**
+             * Reporter Phone
+             * @description masked
+             */
+            reporter_phone: string | null;
+            /** Satisfaction */
+            satisfaction: number | null;
+            /** Source */
+            source: string;
+            /** Status */
+            status: string;
+            /** Street Code */
+            street_code: string;
+            /** Timeline */
+            timeline: components["schemas"]["TimelineEntry"][];
+            /** Title */
+            title: string;
+            /** Version */
+            version: number;
+        };
+        /** CaseOut */
+        CaseOut: {
+            /** Accept Due */
+            accept_due: string | null;
+            /** Address */
+            address: string | null;
+            /** Card */
+            card: string | null;
+            /** Category Code */
+            category_code: string;
+            /** Category Name */
+            category_name: string;
+            /** Closed At */
+            closed_at: string | null;
+            /** Code */
+            code: string;
+            /** Community Code */
+            community_code: string;
+            /** District Code */
+            district_code: string;
+            /** Followers */
+            followers: number;
+            /** Grid Code */
+            grid_code: string;
+            /** Handle Due */
+            handle_due: string | null;
+            /** Id */
+            id: number;
+            /** Lat */
+            lat: number;
+            /** Lead Unit Id */
+            lead_unit_id: number | null;
+            /** Level */
+            level: string;
+            /** Lon */
+            lon: number;
+            /** Overdue */
+            overdue: boolean;
+            /** Priority */
+            priority: string;
+            /**
+             * Reported At
+             * Format: date-time
+             */
+            reported_at: string;
+            /** Source */
+            source: string;
+            /** Status */
+            status: string;
+            /** Street Code */
+            street_code: string;
+            /** Title */
+            title: string;
+            /** Version */
+            version: number;
+        };
+        /** CaseReport */
+        CaseReport: {
+            /** Address */
+            address?: string | null;
+            /**
+             * Anonymous
+             * @default false
+             */
+            anonymous: boolean;
+            /** Attachment Ids */
+            attachment_ids?: number[];
+            /** Category Code */
+            category_code: string;
+            /**
+             * Client Id
+             * @description the device's id for this report: a replay creates one case
+             */
+            client_id?: string | null;
+            /**
+             * Description
+             * @default
+             */
+            description: string;
+            /** External Id */
+            external_id?: string | null;
+            /**
+             * Force New
+             * @description report anew even when the same problem is open nearby
+             * @default false
+             */
+            force_new: boolean;
+            /**
+             * Lat
+             * @description WGS84 latitude
+             */
+            lat: number;
+            /**
+             * Lon
+             * @description WGS84 longitude
+             */
+            lon: number;
+            /** Priority */
+            priority?: ("urgent" | "high" | "normal" | "low") | null;
+            /** Reported At */
+            reported_at?: string | null;
+            /** Reporter Name */
+            reporter_name?: string | null;
+            /** Reporter Phone */
+            reporter_phone?: string | null;
+            /** Source */
+            source?: ("hotline_12345" | "iot" | "video" | "volunteer" | "sos" | "department" | "centre") | null;
+            /** Title */
+            title?: string | null;
+        };
+        /** CategoryCreate */
+        CategoryCreate: {
+            /** Accept Days */
+            accept_days?: number | null;
+            /** Code */
+            code: string;
+            /**
+             * Default Priority
+             * @default normal
+             * @enum {string}
+             */
+            default_priority: "urgent" | "high" | "normal" | "low";
+            /** Department Type */
+            department_type?: string | null;
+            /** Handle Days */
+            handle_days?: number | null;
+            /** Name En */
+            name_en: string;
+            /** Name Zh */
+            name_zh: string;
+            /** Sort */
+            sort?: number | null;
+        };
+        /** CategoryOut */
+        CategoryOut: {
+            /** Accept Days */
+            accept_days: number | null;
+            /** Active */
+            active: boolean;
+            /** Code */
+            code: string;
+            /** Default Priority */
+            default_priority: string;
+            /** Department Type */
+            department_type: string | null;
+            /** Depth */
+            depth: number;
+            /** Handle Days */
+            handle_days: number | null;
+            /** Name En */
+            name_en: string;
+            /** Name Zh */
+            name_zh: string;
+            /** Parent Code */
+            parent_code: string | null;
+        };
+        /** CategoryUpdate */
+        CategoryUpdate: {
+            /** Accept Days */
+            accept_days?: number | null;
+            /** Active */
+            active?: boolean | null;
+            /** Default Priority */
+            default_priority?: ("urgent" | "high" | "normal" | "low") | null;
+            /** Department Type */
+            department_type?: string | null;
+            /** Handle Days */
+            handle_days?: number | null;
+            /** Name En */
+            name_en?: string | null;
+            /** Name Zh */
+            name_zh?: string | null;
+        };
         /** CodeIn */
         CodeIn: {
             /**
@@ -1846,6 +2451,19 @@ export interface components {
              * @enum {string}
              */
             reason: "moved_away" | "deceased";
+        };
+        /** DispatchOption */
+        DispatchOption: {
+            /** Department Type */
+            department_type: string | null;
+            /** District Code */
+            district_code: string | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Suggested */
+            suggested: boolean;
         };
         /** DivisionDetailOut */
         DivisionDetailOut: {
@@ -1970,6 +2588,26 @@ export interface components {
          */
         ErrorOut: {
             error: components["schemas"]["ErrorBody"];
+        };
+        /** ExtensionOut */
+        ExtensionOut: {
+            /** Days */
+            days: number;
+            /** Decided At */
+            decided_at: string | null;
+            /** Decision Note */
+            decision_note: string | null;
+            /** Id */
+            id: number;
+            /** Reason */
+            reason: string;
+            /**
+             * Requested At
+             * Format: date-time
+             */
+            requested_at: string;
+            /** Status */
+            status: string;
         };
         /** FeatureCollectionOut */
         FeatureCollectionOut: {
@@ -2286,6 +2924,27 @@ export interface components {
             /** Name */
             name?: string | null;
         };
+        /** MarkReadIn */
+        MarkReadIn: {
+            /**
+             * Ids
+             * @description notification ids; ids that are not yours are ignored
+             */
+            ids: number[];
+        };
+        /** MarkReadOut */
+        MarkReadOut: {
+            /**
+             * Marked
+             * @description notifications of yours that this call marked read
+             */
+            marked: number;
+            /**
+             * Unread
+             * @description your unread notifications now
+             */
+            unread: number;
+        };
         /** MeOut */
         MeOut: {
             /** Display Name */
@@ -2327,6 +2986,38 @@ export interface components {
             moved_on: string;
             /** Reason */
             reason?: string | null;
+        };
+        /** NotificationOut */
+        NotificationOut: {
+            /** Body */
+            body: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @description assignment, card (yellow/red supervision card), return, reply, …
+             * @enum {string}
+             */
+            kind: "assignment" | "card" | "return" | "reply" | "warning" | "system";
+            /** Object Id */
+            object_id: string | null;
+            /**
+             * Object Type
+             * @description what it is about, e.g. `case`; the UI opens /cases/<object_id>
+             */
+            object_type: string | null;
+            /**
+             * Read At
+             * @description when you read it; null while unread
+             */
+            read_at: string | null;
+            /** Title */
+            title: string;
         };
         /** OrgUnitOut */
         OrgUnitOut: {
@@ -2520,7 +3211,7 @@ export interface components {
         /** Page[AssignmentOut] */
         Page_AssignmentOut_: {
             /** Items */
-            items: components["schemas"]["AssignmentOut"][];
+            items: components["schemas"]["civicgrid__org__schemas__AssignmentOut"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -2543,6 +3234,17 @@ export interface components {
         Page_CareOut_: {
             /** Items */
             items: components["schemas"]["CareOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[CaseOut] */
+        Page_CaseOut_: {
+            /** Items */
+            items: components["schemas"]["CaseOut"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -2576,6 +3278,17 @@ export interface components {
         Page_JobOut_: {
             /** Items */
             items: components["schemas"]["JobOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[NotificationOut] */
+        Page_NotificationOut_: {
+            /** Items */
+            items: components["schemas"]["NotificationOut"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -3123,6 +3836,30 @@ export interface components {
             /** Refresh Token */
             refresh_token: string;
         };
+        /** ReportOut */
+        ReportOut: {
+            /** @description absent for an anonymous reporter, who tracks by token */
+            case: components["schemas"]["CaseDetailOut"] | null;
+            /** Code */
+            code: string;
+            /**
+             * Created
+             * @description false when a replay or a re-import returned an existing case
+             */
+            created: boolean;
+            /**
+             * Followed
+             * @description true when the report was merged into the same open problem (+1)
+             */
+            followed: boolean;
+            /** Id */
+            id: number;
+            /**
+             * Token
+             * @description the tracking token, shown once; keep it to follow the case
+             */
+            token: string | null;
+        };
         /** ResidenceOut */
         ResidenceOut: {
             /** Address */
@@ -3390,6 +4127,56 @@ export interface components {
              */
             person_name: string;
         };
+        /** TicketOut */
+        TicketOut: {
+            /**
+             * Expires At
+             * Format: date-time
+             */
+            expires_at: string;
+            /**
+             * Ticket
+             * @description opens one stream, once, within 60 seconds
+             */
+            ticket: string;
+            /**
+             * Url
+             * @description the stream to open with EventSource, ticket included
+             */
+            url: string;
+        };
+        /** TimelineEntry */
+        TimelineEntry: {
+            /** Action */
+            action: string;
+            /** Actor */
+            actor: string;
+            /** Attachment Ids */
+            attachment_ids: number[];
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Data */
+            data: {
+                [key: string]: unknown;
+            };
+            /** From Level */
+            from_level: string | null;
+            /** From Status */
+            from_status: string | null;
+            /** Id */
+            id: number;
+            /** Note */
+            note: string | null;
+            /** To Level */
+            to_level: string;
+            /** To Status */
+            to_status: string;
+            /** Unit Id */
+            unit_id: number | null;
+        };
         /** TokenOut */
         TokenOut: {
             /** Access Token */
@@ -3414,6 +4201,11 @@ export interface components {
             id: number;
             /** Name */
             name: string;
+        };
+        /** UnreadCountOut */
+        UnreadCountOut: {
+            /** Unread */
+            unread: number;
         };
         /** UserCreateIn */
         UserCreateIn: {
@@ -3523,6 +4315,53 @@ export interface components {
             visited_on: string;
             /** Worker User Id */
             worker_user_id: number | null;
+        };
+        /** AssignmentOut */
+        civicgrid__cases__schemas__AssignmentOut: {
+            /**
+             * Assigned At
+             * Format: date-time
+             */
+            assigned_at: string;
+            /** Id */
+            id: number;
+            /** Report */
+            report: string | null;
+            /** Reported At */
+            reported_at: string | null;
+            /** Role */
+            role: string;
+            /** Status */
+            status: string;
+            /** Unit Id */
+            unit_id: number;
+            /** Unit Name */
+            unit_name: string;
+        };
+        /** AssignmentOut */
+        civicgrid__org__schemas__AssignmentOut: {
+            /** Display Name */
+            display_name: string;
+            /** Division Code */
+            division_code: string;
+            /**
+             * Division Level
+             * @enum {string}
+             */
+            division_level: "community" | "grid";
+            /** Division Name */
+            division_name: string;
+            /**
+             * Duty
+             * @enum {string}
+             */
+            duty: "grid_worker" | "grid_leader";
+            /** Id */
+            id: number;
+            /** User Id */
+            user_id: number;
+            /** Username */
+            username: string;
         };
     };
     responses: never;
@@ -4566,6 +5405,729 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["DeadlineOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cases_list: {
+        parameters: {
+            query?: {
+                status?: string | null;
+                /** @description only cases not yet closed or rejected */
+                open_only?: boolean;
+                /** @description a category, or a class's 2 digits for all of it */
+                category_code?: string | null;
+                source?: string | null;
+                priority?: string | null;
+                level?: string | null;
+                /** @description yellow or red */
+                card?: string | null;
+                district_code?: string | null;
+                street_code?: string | null;
+                community_code?: string | null;
+                grid_code?: string | null;
+                lead_unit_id?: number | null;
+                /** @description only open cases past their current deadline */
+                overdue?: boolean;
+                since?: string | null;
+                until?: string | null;
+                /** @description a case code, or words of the title */
+                q?: string | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description rows per page */
+                page_size?: number;
+                /** @description comma-separated fields, `-` for descending, e.g. `-created_at,name` */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_CaseOut_"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cases_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CaseReport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cases_list_categories: {
+        parameters: {
+            query?: {
+                /** @description also retired categories */
+                include_inactive?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CategoryOut"][];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cases_create_category: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CategoryCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CategoryOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cases_update_category: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                code: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CategoryUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CategoryOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cases_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CaseDetailOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cases_act: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ActionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActionOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cases_dispatch_options: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DispatchOption"][];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cases_follow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReportOut"];
                 };
             };
             /** @description bad request */
@@ -5672,6 +7234,315 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["MetaOut"];
+                };
+            };
+        };
+    };
+    notifications_list: {
+        parameters: {
+            query?: {
+                /** @description only notifications you have not read */
+                unread_only?: boolean;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description rows per page */
+                page_size?: number;
+                /** @description comma-separated fields, `-` for descending, e.g. `-created_at,name` */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_NotificationOut_"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    notifications_mark_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MarkReadIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkReadOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    notifications_mark_all_read: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MarkReadOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    notifications_unread_count: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UnreadCountOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
                 };
             };
         };
@@ -10100,6 +11971,157 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SchoolOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    stream_open: {
+        parameters: {
+            query: {
+                /** @description from POST /api/v1/stream/ticket */
+                ticket: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Server-Sent Events: `data: {"topic", "payload"}` per event; comments as heartbeats */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": unknown;
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    stream_ticket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TicketOut"];
                 };
             };
             /** @description bad request */

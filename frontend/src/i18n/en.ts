@@ -1,3 +1,4 @@
+import notifications from './notifications.en'
 import registry from './registry.en'
 import type { Messages } from './zh-CN'
 
@@ -155,6 +156,7 @@ const en: Messages = {
     no: 'No',
   },
   registry,
+  notifications,
 }
 
 export default en

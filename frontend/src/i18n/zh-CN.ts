@@ -1,4 +1,5 @@
 // Simplified Chinese — the default language. en.ts must have exactly the same keys (checked by tests).
+import notifications from './notifications.zh-CN'
 import registry from './registry.zh-CN'
 
 const zhCN = {
@@ -155,6 +156,7 @@ const zhCN = {
     no: '否',
   },
   registry,
+  notifications,
 }
 
 export type Messages = typeof zhCN

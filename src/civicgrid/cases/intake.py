@@ -246,10 +246,9 @@ def report(
     session.add(entry)
     session.flush()
     if data.attachment_ids:
-        anonymous_principal = principal or _ANONYMOUS
         bind_attachments(
             session,
-            anonymous_principal,
+            principal or ANONYMOUS,
             case,
             entry,
             data.attachment_ids,
@@ -259,7 +258,8 @@ def report(
     return Outcome(case, created=True, token=token)
 
 
-_ANONYMOUS = Principal(
+# Who an anonymous resident is to the services that need a principal (binding photos, rating by token).
+ANONYMOUS = Principal(
     user_id=None,
     username="anonymous",
     role="resident",

@@ -503,7 +503,8 @@ def bind_attachments(
     *,
     token_hash: str | None = None,
 ) -> None:
-    """Attach uploaded photos to a case: only unbound ones the same uploader sent."""
+    """Attach uploaded photos to a case: only unbound ones the same uploader sent (the same account, or
+    the upload token an anonymous resident uploaded them with)."""
     rows = session.scalars(select(CaseAttachment).where(CaseAttachment.id.in_(ids))).all()
     by_id = {row.id: row for row in rows}
     for attachment_id in ids:
@@ -511,7 +512,6 @@ def bind_attachments(
         mine = row is not None and (
             (principal.user_id is not None and row.uploaded_by_user_id == principal.user_id)
             or (token_hash is not None and row.upload_token_hash == token_hash)
-            or (principal.user_id is None and principal.api_key_id is None and row.upload_token_hash is not None)
         )
         if row is None or not mine or row.case_id is not None:
             raise InvalidInput(

@@ -112,6 +112,7 @@ def _path_values(city: TinyCity, registry: TinyRegistry, p: Perspective) -> dict
         "entity": "people",
         "table": "sex",
         "day": "2026-10-01",
+        "case_id": str(registry.cases[key]),
     }
 
 
@@ -152,6 +153,10 @@ def _foreign_body(city: TinyCity, registry: TinyRegistry, p: Perspective) -> dic
         "name": "intruder key",
         "is_active": False,
         "points": [list(p.point_outside)],
+        "category_code": "0501",
+        "lon": p.point_outside[0],
+        "lat": p.point_outside[1],
+        "description": "scope matrix",
     }
 
 

@@ -162,6 +162,15 @@ def test_offline_replays_apply_once_and_stale_versions_are_explained(as_user: An
     assert "another action" in error["message"]
 
 
+def test_area_staff_report_only_inside_their_area(as_user: Any, client: TestClient) -> None:
+    worker = as_user("worker.a1")
+    body = {"category_code": "0501", "lon": IN_A2[0], "lat": IN_A2[1]}
+    error = assert_error(client.post("/api/v1/cases", json=body, headers=worker.headers), 404)
+    assert "not found in your scope" in error["message"]
+    # Residents report anywhere in the city.
+    assert as_user("resident").report(point=IN_A2)["created"]
+
+
 def test_scope_hides_other_areas_cases(as_user: Any) -> None:
     case = as_user("worker.a1").report()["case"]
     as_user("other.operator").get(f"/cases/{case['id']}", status=404)
@@ -201,10 +210,9 @@ def test_supervision_extension_and_reopen(as_user: Any) -> None:
 
 
 def test_list_filters(as_user: Any) -> None:
-    worker = as_user("worker.a1")
+    worker, operator = as_user("worker.a1"), as_user("operator")
     worker.report()
-    worker.report(category="0302", point=IN_A2, description="燃气味")
-    operator = as_user("operator")
+    operator.report(category="0302", point=IN_A2, description="燃气味")
     assert operator.get("/cases", category_code="03")["total"] == 1
     assert operator.get("/cases", priority="urgent")["items"][0]["category_code"] == "0302"
     assert operator.get("/cases", q="燃气")["total"] == 1  # default titles are category + place

@@ -27,6 +27,7 @@ class TinyRegistry:
     organisations: dict[str, int] = field(default_factory=dict)
     households: dict[str, int] = field(default_factory=dict)
     road_lines: dict[str, int] = field(default_factory=dict)
+    cases: dict[str, int] = field(default_factory=dict)
 
 
 def _area(grid: str) -> dict[str, str]:
@@ -103,4 +104,23 @@ def build_tiny_registry(session: Session, keyring: Keyring, city: TinyCity) -> T
         session.add(line)
         session.flush()
         registry.road_lines[key] = line.id
+    _add_cases(session, registry)
     return registry
+
+
+def _add_cases(session: Session, registry: TinyRegistry) -> None:
+    """One open case in grid A1 ("a") and one in grid B1 ("b"), reported by the city centre."""
+    from civicgrid.authz.permissions import ROLE_PERMISSIONS, Role
+    from civicgrid.authz.scope import Level, Principal, Scope
+    from civicgrid.cases.categories import seed_categories
+    from civicgrid.cases.intake import Report, report
+    from civicgrid.core.workcalendar import seed_calendar
+
+    seed_categories(session)
+    seed_calendar(session)
+    centre = Principal(
+        None, "tests", "center_operator", ROLE_PERMISSIONS[Role.center_operator], Scope("340300", Level.city)
+    )
+    for key, point in (("a", (117.1, 32.2)), ("b", (117.1, 32.7))):
+        outcome = report(session, centre, Report("0501", *point, description=f"井盖{key}"), source="centre")
+        registry.cases[key] = outcome.case.id

@@ -15,18 +15,18 @@ import secrets
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from civicgrid.audit import service as audit
-from civicgrid.authz.policy import require
+from civicgrid.authz.policy import require, require_area
 from civicgrid.authz.scope import Level, Principal, Scope
 from civicgrid.cases import sla
 from civicgrid.cases.categories import usable_category
 from civicgrid.cases.models import OPEN_STATUSES, PHONE_CONTEXT, PRIORITIES, Case, CaseAction, CaseFollower
-from civicgrid.cases.service import bind_attachments
+from civicgrid.cases.service import bind_attachments, get_case
 from civicgrid.core.clock import utcnow
 from civicgrid.core.crypto import get_keyring
 from civicgrid.core.errors import Conflict, InvalidInput, NotFound
@@ -65,6 +65,8 @@ class Report:
     force_new: bool = False
     on_duplicate: Literal["ask", "follow", "ignore"] = "ask"
     upload_token: str | None = None
+    # Channel-specific details kept on the report's timeline entry (Open311: the service attributes).
+    attributes: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -153,6 +155,11 @@ def report(
         place = lookup_point(session, data.lon, data.lat)
     except NotFound as exc:
         raise InvalidInput(exc.message, details=[{"field": "location", "problem": exc.code}]) from exc
+    areas = {level: code for level, (code, _name) in place.ancestors.items()}
+    areas[Level.grid] = place.grid_code
+    if principal is not None and principal.can("case:read") and principal.scope.department_id is None:
+        # Area staff report through their own area; elsewhere they report as residents do (public page).
+        require_area(principal, "case:report", areas)
     now = utcnow()
     reported_at = data.reported_at or now
     if reported_at > now + timedelta(minutes=5):
@@ -192,7 +199,6 @@ def report(
             )
     token = new_token() if principal is None or source in ("open311", "resident") else None
     keyring = get_keyring()
-    areas = {level: code for level, (code, _name) in place.ancestors.items()}
     case = Case(
         code=f"tmp-{uuid.uuid4().hex}",
         title=(data.title or "").strip() or f"{category.name_zh}：{(data.address or place.grid_name)[:80]}",
@@ -241,7 +247,7 @@ def report(
         actor_label=principal.username if principal else "anonymous",
         unit_id=principal.unit_id if principal else None,
         note=None,
-        data={"source": source},
+        data={"source": source, **({"attributes": data.attributes} if data.attributes else {})},
     )
     session.add(entry)
     session.flush()
@@ -273,11 +279,14 @@ def follow(
 ) -> Outcome:
     """+1 on an open case: the reporter follows it instead of opening another; returns a token for
     anonymous followers so they can track it too."""
-    # Anyone may +1 a case they were offered as the same problem; following shows nothing of it
-    # beyond what the duplicate offer showed.
-    if principal is not None and not bypass_scope:
-        require(principal, "case:report")
-    case = session.get(Case, case_id)
+    # Residents may +1 any open case they were offered as the same problem (they learn nothing more of
+    # it than the offer showed); area staff follow only the cases they may see.
+    if principal is not None and principal.can("case:read") and not bypass_scope:
+        case: Case | None = get_case(session, principal, case_id)
+    else:
+        if principal is not None:
+            require(principal, "case:report")
+        case = session.get(Case, case_id)
     if case is None:
         raise NotFound(f"case {case_id} not found", details={"id": str(case_id)})
     if case.status not in OPEN_STATUSES:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated
 
@@ -115,6 +116,26 @@ def report_case(
     )
 
 
+def parse_bbox(value: str) -> tuple[float, float, float, float]:
+    """`min_lon,min_lat,max_lon,max_lat` as four finite WGS84 numbers with min < max."""
+    try:
+        box = tuple(float(v) for v in value.split(","))
+    except ValueError:
+        box = ()
+    if len(box) != 4 or not all(math.isfinite(v) for v in box):
+        raise InvalidInput(
+            "bbox is four numbers: min_lon,min_lat,max_lon,max_lat",
+            details=[{"field": "bbox", "problem": "not four numbers"}],
+        )
+    min_lon, min_lat, max_lon, max_lat = box
+    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
+        raise InvalidInput(
+            "bbox is min_lon,min_lat,max_lon,max_lat with min < max, longitudes within ±180 and latitudes within ±90",
+            details=[{"field": "bbox", "problem": "empty, inverted or out of range"}],
+        )
+    return min_lon, min_lat, max_lon, max_lat
+
+
 @router.get("", operation_id="cases_list", response_model=Page[CaseOut])
 def list_cases(
     session: SessionDep,
@@ -136,11 +157,14 @@ def list_cases(
     since: datetime | None = None,
     until: datetime | None = None,
     q: Annotated[str | None, Query(max_length=100, description="a case code, or words of the title")] = None,
+    bbox: Annotated[
+        str | None, Query(max_length=100, description="min_lon,min_lat,max_lon,max_lat: only cases in this box (map)")
+    ] = None,
 ) -> Page[CaseOut]:
     """Cases you may see, filtered, newest first unless sorted otherwise."""
     filters = service.CaseFilter(
         status, open_only, category_code, source, priority, level, card, district_code, street_code,
-        community_code, grid_code, lead_unit_id, overdue, since, until, q,
+        community_code, grid_code, lead_unit_id, overdue, since, until, q, parse_bbox(bbox) if bbox else None,
     )  # fmt: skip
     query = apply_sort(
         service.query_cases(principal, filters), params.sort, CASE_SORTS, [Case.reported_at.desc(), Case.id.desc()]
@@ -171,7 +195,7 @@ def act(case_id: int, body: ActionIn, session: SessionDep, principal: PrincipalD
 def follow(case_id: int, session: SessionDep, principal: PrincipalDep) -> ReportOut:
     """+1: you have the same problem as this open case and will follow it instead of reporting anew."""
     source = ROLE_SOURCES.get(principal.role, "centre")
-    outcome = intake.follow(session, principal, case_id, source=source, bypass_scope=True)
+    outcome = intake.follow(session, principal, case_id, source=source)
     return ReportOut(case=None, id=outcome.case.id, code=outcome.case.code, created=False, followed=True, token=None)
 
 

@@ -550,6 +550,8 @@ class CaseFilter:
     since: datetime | None = None
     until: datetime | None = None
     text: str | None = None
+    #: (min_lon, min_lat, max_lon, max_lat): only cases whose point lies in the box (edges included)
+    bbox: tuple[float, float, float, float] | None = None
 
 
 def query_cases(principal: Principal, filters: CaseFilter) -> AnySelect:
@@ -593,4 +595,7 @@ def query_cases(principal: Principal, filters: CaseFilter) -> AnySelect:
     if filters.text:
         escaped = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(or_(Case.code == filters.text, Case.title.like(f"%{escaped}%", escape="\\")))
+    if filters.bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = filters.bbox
+        query = query.where(Case.lon.between(min_lon, max_lon), Case.lat.between(min_lat, max_lat))
     return query

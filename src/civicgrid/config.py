@@ -62,6 +62,11 @@ class Settings(BaseSettings):
     # Cases: a new report of the same category this near an open case, this recent, is offered as the same problem.
     case_duplicate_metres: float = Field(default=100.0, ge=0, le=5000)
     case_duplicate_hours: float = Field(default=72.0, ge=0, le=24 * 90)
+    # Open311 GeoReport v2 (/open311/v2/, docs/open311.md): the discovery document's contact and key service, and
+    # the category classes never published through its unauthenticated GET (01 矛盾纠纷, 02 治安隐患).
+    open311_contact: str = "蚌埠市综治中心 (the city's comprehensive-governance centre)"
+    open311_key_service: str = "API keys are issued by the platform's administrators (role resident); see docs/open311.md"
+    open311_hidden_classes: list[str] = Field(default_factory=lambda: ["01", "02"])
     # Background jobs (imports) run on this many threads per server process.
     job_workers: int = Field(default=2, ge=1, le=32)
     # Case photos: the largest accepted image; where files are kept ("local": <data_dir>/files; "s3": a
@@ -86,6 +91,14 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from exc
+        return value
+
+    @field_validator("open311_hidden_classes")
+    @classmethod
+    def _class_codes(cls, value: list[str]) -> list[str]:
+        bad = [code for code in value if not (len(code) == 2 and code.isdigit())]
+        if bad:
+            raise ValueError(f"open311_hidden_classes takes 2-digit category classes, not {', '.join(bad)}")
         return value
 
     @model_validator(mode="after")

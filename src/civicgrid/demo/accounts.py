@@ -70,6 +70,7 @@ def create_demo_accounts(session: Session, *, seed: int) -> list[DemoAccount]:
     ).first()
     assert grid is not None
     police = _unit(session, "department", city.code, "police")
+    urban = _unit(session, "department", district.code, "urban_management")
     city_centre = _unit(session, "center", city.code)
     district_centre = _unit(session, "center", district.code)
     committee = _unit(session, "committee", community.code)
@@ -86,6 +87,14 @@ def create_demo_accounts(session: Session, *, seed: int) -> list[DemoAccount]:
             f"district centre: {district.name}",
         ),
         ("police", "市公安局联络员", "department_staff", city, police, "police department"),
+        (
+            "urban",
+            f"{district.name}城市管理局联络员",
+            "department_staff",
+            district,
+            urban,
+            f"urban management of {district.name}: manhole covers, lamps, rubbish",
+        ),
         ("community", f"{community.name}工作人员", "community_staff", community, committee, community.name),
         ("gridworker", _name(rng), "grid_worker", grid, committee, f"grid worker of {grid.name}"),
         ("volunteer", _name(rng), "volunteer", community, committee, f"volunteer in {community.name}"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -297,3 +298,16 @@ def test_publish_without_a_broadcaster_still_notifies_postgres_listeners(db: Dat
         assert run(scenario()) == ["from-a-job"]
     finally:
         listener.stop()
+
+
+def test_stopping_wakes_the_listener_at_once(db: Database) -> None:
+    if db.is_sqlite:
+        pytest.skip("LISTEN/NOTIFY needs PostgreSQL")
+    # A listener that would otherwise notice the halt only after its 60 s poll.
+    listener = PostgresBroadcaster(db.engine, poll_seconds=60)
+    listener.start()
+    assert listener.wait_listening(5)
+    began = time.monotonic()
+    listener.stop()
+    assert time.monotonic() - began < 10
+    assert not listener.wait_listening(0)

@@ -28,6 +28,7 @@ import contextlib
 import json
 import logging
 import threading
+import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -182,8 +183,12 @@ def postgres_messages(event: Event, limit: int = PG_PAYLOAD_LIMIT) -> list[str]:
 
 def notify_postgres(engine: Engine, event: Event, channel: str = PG_CHANNEL) -> None:
     """Send `event` to every listening process, in one short transaction of its own."""
+    notify_channel(engine, channel, postgres_messages(event))
+
+
+def notify_channel(engine: Engine, channel: str, messages: Iterable[str]) -> None:
     with engine.begin() as conn:
-        for message in postgres_messages(event):
+        for message in messages:
             conn.execute(text("SELECT pg_notify(:channel, :message)"), {"channel": channel, "message": message})
 
 
@@ -346,7 +351,7 @@ class PostgresBroadcaster(Broadcaster):
         *,
         channel: str = PG_CHANNEL,
         max_queue: int = DEFAULT_QUEUE_SIZE,
-        poll_seconds: float = 0.5,
+        poll_seconds: float = 2.0,
     ) -> None:
         super().__init__(max_queue=max_queue)
         self.engine = engine
@@ -354,6 +359,8 @@ class PostgresBroadcaster(Broadcaster):
         self.poll_seconds = poll_seconds
         self._conninfo = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
         self._halt = threading.Event()
+        # A channel only this listener hears: `stop` wakes it there instead of waiting for the next poll.
+        self._wake_channel = f"{channel}_wake_{uuid.uuid4().hex[:16]}"
         self._listening = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -372,6 +379,8 @@ class PostgresBroadcaster(Broadcaster):
     def stop(self) -> None:
         self._halt.set()
         if self._thread is not None:
+            with contextlib.suppress(Exception):  # unreachable database: the listener sees the halt at its next poll
+                notify_channel(self.engine, self._wake_channel, [""])
             self._thread.join(timeout=5 * self.poll_seconds + 5)
             self._thread = None
         super().stop()
@@ -389,6 +398,7 @@ class PostgresBroadcaster(Broadcaster):
             try:
                 with psycopg.connect(self._conninfo, autocommit=True) as conn:
                     conn.execute(f'LISTEN "{self.channel}"')
+                    conn.execute(f'LISTEN "{self._wake_channel}"')
                     self._listening.set()
                     backoff = 0.5
                     if connected_before:
@@ -397,10 +407,12 @@ class PostgresBroadcaster(Broadcaster):
                     connected_before = True
                     while not self._halt.is_set():
                         for notification in conn.notifies(timeout=self.poll_seconds):
+                            if notification.channel == self._wake_channel:
+                                break
                             self._receive(notification.payload)
-            except psycopg.Error as exc:
+            except Exception as exc:  # a lost connection (psycopg.Error) or anything else: start over
                 self._listening.clear()
-                log.warning("live-update listener lost its connection (%s); retrying", type(exc).__name__)
+                log.warning("live-update listener stopped (%s); reconnecting", type(exc).__name__)
                 self._halt.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
         self._listening.clear()

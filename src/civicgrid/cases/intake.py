@@ -200,7 +200,7 @@ def report(
     token = new_token() if principal is None or source in ("open311", "resident") else None
     keyring = get_keyring()
     case = Case(
-        code=f"tmp-{uuid.uuid4().hex}",
+        code=f"tmp-{uuid.uuid4().hex[:20]}",  # fits the column (24) until the real code is known
         title=(data.title or "").strip() or f"{category.name_zh}：{(data.address or place.grid_name)[:80]}",
         description=data.description,
         category_code=category.code,

@@ -192,6 +192,8 @@ def serve(
         reload=reload,
         log_level=settings.log_level.lower(),
         access_log=False,
+        # Open live streams (SSE) would otherwise hold a restart until every browser disconnects.
+        timeout_graceful_shutdown=5,
         log_config=None,  # our JSON logging (configured by the app factory) applies to uvicorn too
     )
 

@@ -39,6 +39,7 @@ class MetaOut(BaseModel):
 
 
 def _api_router() -> APIRouter:
+    from civicgrid.cases.attachment_routes import router as case_attachments_router
     from civicgrid.cases.routes import router as cases_router
     from civicgrid.core.calendar_routes import router as calendar_router
     from civicgrid.core.job_routes import router as jobs_router
@@ -69,6 +70,7 @@ def _api_router() -> APIRouter:
         notifications_router,
         stream_router,
         calendar_router,
+        case_attachments_router,
         cases_router,
     )
     for router in routers:

@@ -112,6 +112,9 @@ def _path_values(city: TinyCity, registry: TinyRegistry, p: Perspective) -> dict
         "entity": "people",
         "table": "sex",
         "day": "2026-10-01",
+        # Photos and tracking tokens: 404 unless bound to a case the caller may see, or issued to them.
+        "attachment_id": "1",
+        "token": "no-such-tracking-token",
         "case_id": str(registry.cases[key]),
     }
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from civicgrid.audit import service as audit
 from civicgrid.authz.policy import require, require_area
 from civicgrid.authz.scope import Level, Principal, Scope
-from civicgrid.cases import sla
+from civicgrid.cases import events, sla
 from civicgrid.cases.categories import usable_category
 from civicgrid.cases.models import OPEN_STATUSES, PHONE_CONTEXT, PRIORITIES, Case, CaseAction, CaseFollower
 from civicgrid.cases.service import bind_attachments, get_case
@@ -261,6 +261,7 @@ def report(
             token_hash=token_digest(data.upload_token) if data.upload_token else None,
         )
     audit.record(session, principal, "case.report", "case", case.id, details={"source": source})
+    events.case_reported(session, principal, case)
     return Outcome(case, created=True, token=token)
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from civicgrid.audit import service as audit
 from civicgrid.authz.policy import in_scope, require, restrict
 from civicgrid.authz.scope import Level, Principal, level_rank
-from civicgrid.cases import effects, flows
+from civicgrid.cases import effects, events, flows
 from civicgrid.cases.effects import ACTIVE_ASSIGNMENT as ACTIVE_ASSIGNMENT
 from civicgrid.cases.effects import ActionInput as ActionInput
 from civicgrid.cases.effects import assignments_of as assignments_of
@@ -232,6 +232,7 @@ def act(
         case.id,
         details={"from": before_status, "to": case.status, "level": case.level},
     )
+    events.case_acted(session, principal, case, entry)
     return ActionResult(case, entry)
 
 

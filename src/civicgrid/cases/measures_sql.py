@@ -1,0 +1,180 @@
+"""The SQL of the case measures: group keys (areas, units, categories, local periods), one row per case
+with the values the aggregates need, the aggregates themselves, and the grouped percentile SQLite lacks.
+
+Local periods: PostgreSQL converts with `timezone(zone, reported_at)`. SQLite has no time zones, so the
+stored UTC time is shifted by the zone's offset with a `datetime()` modifier: a constant for a zone
+without daylight saving in the range queried (Asia/Shanghai), else a CASE over the offset changes in it
+(found once per zone and range with zoneinfo, to the second).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+
+from civicgrid.cases.models import LEVELS, OPEN_STATUSES, Case, CaseCard
+from civicgrid.core.db import AnySelect
+
+WAITING = ("reported", "escalated")  # the acceptance clock runs; otherwise the handling clock
+P90 = 0.9
+
+
+def overdue_condition(now: datetime) -> ColumnElement[bool]:
+    """Open and past the current deadline (SQL for `views.is_overdue`)."""
+    return and_(
+        Case.status.in_(OPEN_STATUSES),
+        or_(
+            and_(Case.status.in_(WAITING), Case.accept_due < now),
+            and_(Case.status.notin_(WAITING), Case.handle_due < now),
+        ),
+    )
+
+
+def handling_hours(dialect: str) -> ColumnElement[Any]:
+    """closed_at − reported_at in hours (NULL while not closed)."""
+    if dialect == "sqlite":
+        return (func.julianday(Case.closed_at) - func.julianday(Case.reported_at)) * 24.0
+    return func.extract("epoch", Case.closed_at - Case.reported_at) / 3600.0
+
+
+# -- local periods ---------------------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=32)
+def offset_segments(zone: str, start_day: date, end_day: date) -> tuple[tuple[datetime | None, int], ...]:
+    """The zone's UTC offset in minutes over the days given, as (valid before this UTC instant, minutes)
+    segments; the last one's instant is None."""
+    tz = ZoneInfo(zone)
+
+    def offset(moment: datetime) -> int:
+        delta = moment.astimezone(tz).utcoffset()
+        return int(delta.total_seconds() // 60) if delta is not None else 0
+
+    segments: list[tuple[datetime | None, int]] = []
+    moment = datetime.combine(start_day, time(), UTC)
+    current = offset(moment)
+    while moment.date() < end_day:
+        following = moment + timedelta(days=1)
+        if offset(following) != current:
+            # The change lies in (lo, hi]: bisect on whole seconds (zones change on whole seconds).
+            lo, hi = int(moment.timestamp()), int(following.timestamp())
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                lo, hi = (mid, hi) if offset(datetime.fromtimestamp(mid, UTC)) == current else (lo, mid)
+            segments.append((datetime.fromtimestamp(hi, UTC), current))
+            current = offset(following)
+        moment = following
+    segments.append((None, current))
+    return tuple(segments)
+
+
+def _local_modifier(since: datetime | None, until: datetime | None, tz: ZoneInfo, now: datetime) -> Any:
+    """SQLite: the datetime() modifier that turns a stored UTC time into local wall-clock time."""
+    start = (since or datetime(2000, 1, 1, tzinfo=UTC)).date() - timedelta(days=1)
+    end = (until or now + timedelta(days=366)).date() + timedelta(days=1)
+    segments = offset_segments(tz.key, start, end)
+    if len(segments) == 1:
+        return literal(f"{segments[0][1]:+d} minutes")
+    whens = [(Case.reported_at < before, f"{minutes:+d} minutes") for before, minutes in segments[:-1] if before]
+    return case(*whens, else_=f"{segments[-1][1]:+d} minutes")
+
+
+def period_key(
+    period: str, dialect: str, tz: ZoneInfo, *, since: datetime | None, until: datetime | None, now: datetime
+) -> ColumnElement[str]:
+    """The local day ('YYYY-MM-DD'), week (its Monday, 'YYYY-MM-DD') or month ('YYYY-MM') of the report."""
+    if dialect == "sqlite":
+        modifier = _local_modifier(since, until, tz, now)
+        if period == "day":
+            return func.strftime("%Y-%m-%d", Case.reported_at, modifier)
+        if period == "week":  # back to the Monday on or before the day
+            return func.strftime("%Y-%m-%d", Case.reported_at, modifier, "-6 days", "weekday 1")
+        return func.strftime("%Y-%m", Case.reported_at, modifier)
+    local = func.timezone(tz.key, Case.reported_at)
+    if period == "day":
+        return func.to_char(local, "YYYY-MM-DD")
+    if period == "week":
+        return func.to_char(func.date_trunc("week", local), "YYYY-MM-DD")
+    return func.to_char(local, "YYYY-MM")
+
+
+def category_key(category_level: str) -> ColumnElement[str]:
+    return func.substr(Case.category_code, 1, 2) if category_level == "class" else Case.category_code.expression
+
+
+# -- the grouped query ---------------------------------------------------------------------------------------
+
+
+def per_case(query: AnySelect, key: ColumnElement[Any], dialect: str, now: datetime) -> Any:
+    """A subquery with one row per case of `query`: its group key and the values the aggregates need."""
+    closed = Case.status == "closed"
+    cards = (
+        select(
+            CaseCard.case_id.label("case_id"),
+            func.sum(case((CaseCard.colour == "yellow", 1), else_=0)).label("yellow"),
+            func.sum(case((CaseCard.colour == "red", 1), else_=0)).label("red"),
+        )
+        .group_by(CaseCard.case_id)
+        .subquery("cards")
+    )
+    return (
+        query.with_only_columns(
+            key.label("key"),
+            case((closed, 1), else_=0).label("closed"),
+            case((and_(closed, Case.closed_at <= Case.handle_due), 1), else_=0).label("on_time"),
+            case((closed, Case.closure_level)).label("closure_level"),
+            case((closed, handling_hours(dialect))).label("hours"),
+            case((overdue_condition(now), 1), else_=0).label("overdue"),
+            func.coalesce(cards.c.yellow, 0).label("yellow"),
+            func.coalesce(cards.c.red, 0).label("red"),
+            Case.satisfaction.label("satisfaction"),
+            maintain_column_froms=True,
+        )
+        .outerjoin(cards, cards.c.case_id == Case.id)
+        .subquery("measured")
+    )
+
+
+def aggregates(inner: Any, *, percentile: bool) -> list[ColumnElement[Any]]:
+    """The figures of a group of `per_case` rows (with the 90th percentile when the database has it)."""
+    columns: list[ColumnElement[Any]] = [
+        func.count().label("reported"),
+        func.sum(inner.c.closed).label("closed"),
+        func.sum(inner.c.on_time).label("on_time"),
+        *(func.sum(case((inner.c.closure_level == level, 1), else_=0)).label(f"at_{level}") for level in LEVELS),
+        func.avg(inner.c.hours).label("mean_hours"),
+        func.sum(inner.c.overdue).label("open_overdue"),
+        func.sum(inner.c.yellow).label("yellow_cards"),
+        func.sum(inner.c.red).label("red_cards"),
+        func.avg(inner.c.satisfaction).label("satisfaction_mean"),
+        func.count(inner.c.satisfaction).label("satisfaction_count"),
+    ]
+    if percentile:
+        columns.append(func.percentile_cont(P90).within_group(inner.c.hours).label("p90_hours"))
+    return columns
+
+
+def grouped_percentile(groups: Sequence[Hashable], values: Sequence[float], q: float = P90) -> dict[Hashable, float]:
+    """The q-quantile of the values of each group, interpolated linearly between the order statistics
+    around position q·(n−1) — what PostgreSQL's percentile_cont(q) and numpy.percentile's default give."""
+    if len(values) == 0:
+        return {}
+    index: dict[Hashable, int] = {}
+    codes = np.fromiter((index.setdefault(g, len(index)) for g in groups), dtype=np.int64, count=len(groups))
+    data = np.asarray(values, dtype=float)
+    order = np.lexsort((data, codes))
+    codes, data = codes[order], data[order]
+    numbers = np.arange(len(index))
+    starts = np.searchsorted(codes, numbers, side="left")
+    ends = np.searchsorted(codes, numbers, side="right")
+    position = starts + q * (ends - starts - 1)
+    low = np.floor(position).astype(np.int64)
+    high = np.minimum(low + 1, ends - 1)
+    result = data[low] + (data[high] - data[low]) * (position - low)
+    return {group: float(result[number]) for group, number in index.items()}

@@ -55,12 +55,12 @@ def post_request(
     client: TestClient,
     key: str | None,
     *,
-    code: str = "0502",
+    code: str = "0304",
     at: tuple[float, float] | None = IN_A1,
     fmt: str = "json",
     **fields: Any,
 ) -> Any:
-    data: dict[str, Any] = {"service_code": code, "description": "小区门口垃圾堆放三天无人清理", **fields}
+    data: dict[str, Any] = {"service_code": code, "description": "路口信号灯不亮，车辆抢行", **fields}
     if key is not None:
         data["api_key"] = key
     if at is not None:

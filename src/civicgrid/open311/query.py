@@ -244,7 +244,9 @@ def request_dicts(
     photos = public_photos(session, ids)
     agencies = _agencies(session, cases)
     duplicate_ids = {c.duplicate_of_id for c in cases if c.duplicate_of_id is not None}
-    duplicate_codes = dict(session.execute(select(Case.id, Case.code).where(Case.id.in_(duplicate_ids))).tuples())
+    duplicate_codes = {
+        case_id: code for case_id, code in session.execute(select(Case.id, Case.code).where(Case.id.in_(duplicate_ids)))
+    }
     out = []
     for case in cases:
         timeline = [a for a in actions.get(case.id, []) if is_public_entry(a)]
@@ -327,7 +329,7 @@ def updates(session: Session, settings: Settings, values: Mapping[str, str], bas
         query = query.where(CaseAction.created_at <= before)
     offset = (page - 1) * page_size
     limit = min(page_size, MAX_RESULTS - offset)
-    rows = list(session.execute(query.offset(offset).limit(limit)).tuples()) if limit > 0 else []
+    rows = [(a, code) for a, code in session.execute(query.offset(offset).limit(limit))] if limit > 0 else []
     photos: dict[int, CaseAttachment] = {}
     for attachments in public_photos(session, list({a.case_id for a, _c in rows})).values():
         for attachment in attachments:

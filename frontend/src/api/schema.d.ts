@@ -273,6 +273,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Attachment
+         * @description Upload a photo for a report or an action; attach it by naming its id in their `attachment_ids`.
+         *
+         *     Its type is judged from its content; EXIF (GPS position, camera, times) and other metadata are
+         *     removed; a thumbnail is made. Only you can attach it, once.
+         */
+        post: operations["cases_upload_attachment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases/categories": {
         parameters: {
             query?: never;
@@ -311,6 +334,47 @@ export interface paths {
         patch: operations["cases_update_category"];
         trace?: never;
     };
+    "/api/v1/cases/measures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Measures
+         * @description Cases reported, closed, on-time closure rate, closure-level shares (网格自结率 …), handling hours
+         *     (mean, 90th percentile), open overdue, cards and satisfaction, per group and in total.
+         */
+        get: operations["cases_measures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/measures/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Summary
+         * @description Today's key figures of your area: new and closed today, open, overdue, carded, satisfaction (30 days).
+         */
+        get: operations["cases_measures_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases/{case_id}": {
         parameters: {
             query?: never;
@@ -346,6 +410,26 @@ export interface paths {
          *     `idempotency_key` returns the first result; a stale `expected_version` → 409 `stale_version`.
          */
         post: operations["cases_act"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/{case_id}/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Attachment
+         * @description A photo of a case you may see (or its thumbnail).
+         */
+        get: operations["cases_get_attachment"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1793,6 +1877,25 @@ export interface components {
             /** Width */
             width: number;
         };
+        /** AttachmentUploadOut */
+        AttachmentUploadOut: {
+            /** Content Type */
+            content_type: string;
+            /** Height */
+            height: number;
+            /**
+             * Id
+             * @description name it in a report's or an action's attachment_ids to attach it
+             */
+            id: number;
+            /**
+             * Size
+             * @description bytes of the stored (cleaned) image
+             */
+            size: number;
+            /** Width */
+            width: number;
+        };
         /** AuditRecordOut */
         AuditRecordOut: {
             /** Action */
@@ -2377,6 +2480,25 @@ export interface components {
             name_en?: string | null;
             /** Name Zh */
             name_zh?: string | null;
+        };
+        /**
+         * ClosureShares
+         * @description Shares of the closed cases by the rung they were closed at (None when nothing was closed).
+         */
+        ClosureShares: {
+            /** City */
+            city: number | null;
+            /** Community */
+            community: number | null;
+            /** District */
+            district: number | null;
+            /**
+             * Grid
+             * @description 网格自结率: closed within the grid
+             */
+            grid: number | null;
+            /** Street */
+            street: number | null;
         };
         /** CodeIn */
         CodeIn: {
@@ -2963,6 +3085,67 @@ export interface components {
             unit: components["schemas"]["UnitRef"] | null;
             /** Username */
             username: string;
+        };
+        /** MeasureGroupOut */
+        MeasureGroupOut: {
+            /** Closed */
+            closed: number;
+            closure_shares: components["schemas"]["ClosureShares"];
+            /**
+             * Key
+             * @description division code, unit id, category code or period; None: no lead unit
+             */
+            key: string | null;
+            /**
+             * Mean Hours
+             * @description mean hours from report to closure
+             */
+            mean_hours: number | null;
+            /** Name */
+            name: string | null;
+            /** On Time */
+            on_time: number;
+            /**
+             * On Time Rate
+             * @description closed by the handling deadline, over closed
+             */
+            on_time_rate: number | null;
+            /** Open Overdue */
+            open_overdue: number;
+            /**
+             * P90 Hours
+             * @description 90th percentile of hours from report to closure
+             */
+            p90_hours: number | null;
+            /** Red Cards */
+            red_cards: number;
+            /** Reported */
+            reported: number;
+            /** Satisfaction Count */
+            satisfaction_count: number;
+            /** Satisfaction Mean */
+            satisfaction_mean: number | null;
+            /** Yellow Cards */
+            yellow_cards: number;
+        };
+        /** MeasuresOut */
+        MeasuresOut: {
+            /** Area Code */
+            area_code: string;
+            /** Area Name */
+            area_name: string;
+            /** Category Level */
+            category_level: ("class" | "leaf") | null;
+            /**
+             * Group By
+             * @enum {string}
+             */
+            group_by: "area" | "unit" | "category" | "period";
+            /** Groups */
+            groups: components["schemas"]["MeasureGroupOut"][];
+            /** Period */
+            period: ("day" | "week" | "month") | null;
+            total: components["schemas"]["MeasureGroupOut"];
         };
         /** MetaOut */
         MetaOut: {
@@ -4065,37 +4248,6 @@ export interface components {
             /** User Id */
             user_id: number;
         };
-        /** SummaryOut */
-        SummaryOut: {
-            /** Area Km2 */
-            area_km2: number | null;
-            /** Code */
-            code: string;
-            /**
-             * Counts
-             * @description number of divisions per level below this one
-             */
-            counts: {
-                [key: string]: number;
-            };
-            /** Grids */
-            grids: number;
-            /** Households */
-            households: number;
-            /**
-             * Level
-             * @enum {string}
-             */
-            level: "city" | "district" | "street" | "community" | "grid";
-            /** Name */
-            name: string;
-            /** Population */
-            population: number;
-            /** Staffed Grids */
-            staffed_grids: number;
-            /** Unstaffed Grids */
-            unstaffed_grids: number;
-        };
         /** TenancyIn */
         TenancyIn: {
             /**
@@ -4316,6 +4468,49 @@ export interface components {
             /** Worker User Id */
             worker_user_id: number | null;
         };
+        /** SummaryOut */
+        civicgrid__cases__measures_schemas__SummaryOut: {
+            /** Area Code */
+            area_code: string;
+            /** Area Name */
+            area_name: string;
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /**
+             * Closed Today
+             * @description closed since local midnight
+             */
+            closed_today: number;
+            /**
+             * New Today
+             * @description reported since local midnight
+             */
+            new_today: number;
+            /** Open */
+            open: number;
+            /**
+             * Overdue
+             * @description open and past the current deadline
+             */
+            overdue: number;
+            /**
+             * Red Cards
+             * @description open cases carrying a red card
+             */
+            red_cards: number;
+            /** Satisfaction Count 30D */
+            satisfaction_count_30d: number;
+            /** Satisfaction Mean 30D */
+            satisfaction_mean_30d: number | null;
+            /**
+             * Yellow Cards
+             * @description open cases carrying a yellow card
+             */
+            yellow_cards: number;
+        };
         /** AssignmentOut */
         civicgrid__cases__schemas__AssignmentOut: {
             /**
@@ -4337,6 +4532,37 @@ export interface components {
             unit_id: number;
             /** Unit Name */
             unit_name: string;
+        };
+        /** SummaryOut */
+        civicgrid__geo__schemas__SummaryOut: {
+            /** Area Km2 */
+            area_km2: number | null;
+            /** Code */
+            code: string;
+            /**
+             * Counts
+             * @description number of divisions per level below this one
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /** Grids */
+            grids: number;
+            /** Households */
+            households: number;
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "city" | "district" | "street" | "community" | "grid";
+            /** Name */
+            name: string;
+            /** Population */
+            population: number;
+            /** Staffed Grids */
+            staffed_grids: number;
+            /** Unstaffed Grids */
+            unstaffed_grids: number;
         };
         /** AssignmentOut */
         civicgrid__org__schemas__AssignmentOut: {
@@ -5487,6 +5713,8 @@ export interface operations {
                 until?: string | null;
                 /** @description a case code, or words of the title */
                 q?: string | null;
+                /** @description min_lon,min_lat,max_lon,max_lat: only cases in this box (map) */
+                bbox?: string | null;
                 /** @description 1-based page number */
                 page?: number;
                 /** @description rows per page */
@@ -5631,6 +5859,106 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cases_upload_attachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description the photo: the raw JPEG, PNG or WebP bytes, or multipart/form-data with a `file` part */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+                "image/jpeg": string;
+                "image/png": string;
+                "image/webp": string;
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AttachmentUploadOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the photo is larger than CIVICGRID_ATTACHMENT_MAX_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not a JPEG, PNG or WebP image (judged from its content), or damaged */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description invalid input; details list every problem */
             422: {
@@ -5878,6 +6206,172 @@ export interface operations {
             };
         };
     };
+    cases_measures: {
+        parameters: {
+            query?: {
+                /** @description area: the child divisions of area_code; unit: lead unit */
+                group_by?: "area" | "unit" | "category" | "period";
+                /** @description the area (default: your own); filters every grouping */
+                area_code?: string | null;
+                /** @description for group_by=period, in the platform's time zone */
+                period?: "day" | "week" | "month";
+                /** @description for group_by=category */
+                category_level?: "class" | "leaf";
+                /** @description reported at or after (no offset: local time) */
+                since?: string | null;
+                /** @description reported before (no offset: local time) */
+                until?: string | null;
+                /** @description a category, or a class's 2 digits */
+                category_code?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MeasuresOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cases_measures_summary: {
+        parameters: {
+            query?: {
+                /** @description an area inside yours (default: your own) */
+                area_code?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["civicgrid__cases__measures_schemas__SummaryOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     cases_get: {
         parameters: {
             query?: never;
@@ -5976,6 +6470,88 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ActionOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cases_get_attachment: {
+        parameters: {
+            query?: {
+                /** @description the 320 px JPEG thumbnail instead of the photo */
+                thumbnail?: boolean;
+            };
+            header?: never;
+            path: {
+                case_id: number;
+                attachment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the photo (metadata stripped), or its JPEG thumbnail */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": unknown;
+                    "image/png": unknown;
+                    "image/webp": unknown;
                 };
             };
             /** @description bad request */
@@ -6926,7 +7502,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["SummaryOut"];
+                    "application/json": components["schemas"]["civicgrid__geo__schemas__SummaryOut"];
                 };
             };
             /** @description bad request */

@@ -41,6 +41,7 @@ class MetaOut(BaseModel):
 def _api_router() -> APIRouter:
     from civicgrid.cases.attachment_routes import router as case_attachments_router
     from civicgrid.cases.measures_routes import router as case_measures_router
+    from civicgrid.cases.public_routes import router as public_cases_router
     from civicgrid.cases.routes import router as cases_router
     from civicgrid.core.calendar_routes import router as calendar_router
     from civicgrid.core.job_routes import router as jobs_router
@@ -74,6 +75,7 @@ def _api_router() -> APIRouter:
         case_attachments_router,
         case_measures_router,  # before cases_router: /cases/measures is not a case id
         cases_router,
+        public_cases_router,
     )
     for router in routers:
         api.include_router(router)

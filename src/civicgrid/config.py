@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     login_lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
     # Login attempts one client address may make per minute (per server process).
     login_rate_per_minute: int = Field(default=30, ge=1, le=100_000)
+    # Residents' reports, photos, +1s and ratings without an account (/api/v1/public/cases): requests of each
+    # kind one client address may send per minute (per server process).
+    public_rate_per_minute: int = Field(default=20, ge=1, le=100_000)
     log_level: str = "INFO"
     serve_frontend: bool = True
     # Registry imports: uploads larger than this are refused while streaming (413); rows per batch.

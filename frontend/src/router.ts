@@ -129,6 +129,16 @@ export const routes: RouteRecordRaw[] = [
         component: () => import('@/modules/mobile/MobileRegisterHouse.vue'),
         meta: { permission: 'house:write' },
       },
+      { path: 'cases', name: 'm-cases', component: () => import('@/modules/mobile/cases/FieldInbox.vue'), meta: { permission: 'case:handle' } },
+      { path: 'cases/new', name: 'm-case-new', component: () => import('@/modules/mobile/cases/FieldReport.vue'), meta: { permission: 'case:report' } },
+      { path: 'cases/outbox', name: 'm-outbox', component: () => import('@/modules/mobile/cases/FieldOutbox.vue'), meta: { permission: 'case:report' } },
+      {
+        path: 'cases/:id(\\d+)',
+        name: 'm-case',
+        component: () => import('@/modules/mobile/cases/FieldCase.vue'),
+        props: true,
+        meta: { permission: 'case:handle' },
+      },
     ],
   },
 ]

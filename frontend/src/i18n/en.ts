@@ -1,3 +1,4 @@
+import field from './field.en'
 import notifications from './notifications.en'
 import registry from './registry.en'
 import type { Messages } from './zh-CN'
@@ -157,6 +158,7 @@ const en: Messages = {
   },
   registry,
   notifications,
+  field,
 }
 
 export default en

@@ -1,4 +1,5 @@
 // Simplified Chinese — the default language. en.ts must have exactly the same keys (checked by tests).
+import field from './field.zh-CN'
 import notifications from './notifications.zh-CN'
 import registry from './registry.zh-CN'
 
@@ -157,6 +158,7 @@ const zhCN = {
   },
   registry,
   notifications,
+  field,
 }
 
 export type Messages = typeof zhCN

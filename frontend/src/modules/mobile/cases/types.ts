@@ -31,3 +31,20 @@ export type FieldAction = (typeof FIELD_ACTIONS)[number]
 export const NOTE_ACTIONS: ReadonlySet<string> = new Set(['handle', 'return', 'escalate', 'comment', 'reject'])
 /** Actions whose note may come with photos (before/after pictures of the work). */
 export const PHOTO_ACTIONS: ReadonlySet<string> = new Set(['handle', 'return', 'comment'])
+
+/** A photo waiting to be sent (the offline queue keeps the Blob). */
+export interface Photo {
+  blob: Blob
+  name: string
+}
+
+/** One step of a case's timeline as the timeline component shows it (field and public views). */
+export interface TimelineRow {
+  key: string | number
+  action: string
+  to_status: string
+  created_at: string
+  actor?: string | null
+  note: string | null
+  photos?: { url: string; full: string }[]
+}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from civicgrid.core.db import Database
 from civicgrid.core.errors import ERROR_RESPONSES
 from civicgrid.core.jobs import runner_for
 from civicgrid.core.observability import RequestContextMiddleware, configure_logging
+from civicgrid.core.scheduler import ScheduleLease, Scheduler
 from civicgrid.open311.routes import install as install_open311
 
 API_PREFIX = "/api/v1"
@@ -96,7 +98,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         broadcast.install(app.state.broadcaster)
         yield
         broadcast.uninstall(app.state.broadcaster)
+        # Periodic tasks (the SLA scan); every process may run one: a lease table lets one act per period.
+        app.state.scheduler = _start_scheduler(database, settings)
         app.state.broadcaster.stop()
+        if app.state.scheduler is not None:
+            app.state.scheduler.stop()
         runner = getattr(app.state, "job_runner", None)
         if runner is not None:
             runner.shutdown(wait=False)
@@ -164,6 +170,16 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
 def _content_security_policy(settings: Settings) -> str:
     """No third-party scripts ever; a configured basemap may load styles, tiles and glyphs over https."""
+def _start_scheduler(database: Database, settings: Settings) -> Scheduler | None:
+    if not settings.runs_scheduler or not inspect(database.engine).has_table(ScheduleLease.__tablename__):
+        return None
+    from civicgrid.cases.supervision import TASK_NAME as SLA_SCAN
+
+    scheduler = Scheduler(database, every={SLA_SCAN: timedelta(seconds=settings.sla_scan_seconds)})
+    scheduler.start()
+    return scheduler
+
+
     remote = " https:" if settings.map_style_url else ""
     return (
         "default-src 'self'; script-src 'self'; worker-src 'self' blob:; child-src blob:; "

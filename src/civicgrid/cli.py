@@ -23,6 +23,8 @@ users_cli = typer.Typer(help="User accounts", no_args_is_help=True)
 audit_cli = typer.Typer(help="The audit trail", no_args_is_help=True)
 app.add_typer(users_cli, name="users")
 app.add_typer(audit_cli, name="audit")
+cases_cli = typer.Typer(help="Cases: supervision", no_args_is_help=True)
+app.add_typer(cases_cli, name="cases")
 # Piped output (CI logs, `make demo | tee`) gets a readable width instead of Rich's 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 140)
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
@@ -259,6 +261,21 @@ def audit_verify() -> None:
         return
     err.print(f"[red]audit chain broken at record {result.first_broken_seq}:[/red] {result.reason}")
     raise typer.Exit(1)
+
+
+@cases_cli.command("scan-sla")
+def cases_scan_sla() -> None:
+    """Raise the yellow and red supervision cards due now (servers do it every CIVICGRID_SLA_SCAN_SECONDS)."""
+    from civicgrid.cases.supervision import scan
+
+    database = _database(_settings())
+    with progress_bar() as bar, database.unit_of_work() as session:
+        task = bar.add_task("scanning open cases", total=None)
+        result = scan(session, progress=lambda done, total: bar.update(task, completed=done, total=total))
+    database.dispose()
+    console.print(
+        f"scanned {result.scanned:,} open cases: {result.yellow:,} yellow and {result.red:,} red cards raised"
+    )
 
 
 def _mount_domain_commands() -> None:

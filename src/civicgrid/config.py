@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     open311_hidden_classes: list[str] = Field(default_factory=lambda: ["01", "02"])
     # Background jobs (imports) run on this many threads per server process.
     job_workers: int = Field(default=2, ge=1, le=32)
+    # Periodic tasks (the SLA scan) run inside the server processes; unset means on, except in test mode.
+    scheduler_enabled: bool | None = None
+    # How often open cases are scanned for overdue deadlines (yellow and red supervision cards).
+    sla_scan_seconds: int = Field(default=300, ge=10, le=24 * 3600)
     # Case photos: the largest accepted image; where files are kept ("local": <data_dir>/files; "s3": a
     # bucket of any S3-compatible store — MinIO, Ceph, OSS — addressed path-style).
     attachment_max_bytes: int = Field(default=10 * 1024**2, ge=1)
@@ -184,6 +188,11 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{(self.data_dir / 'civicgrid.db').as_posix()}"
+
+    @property
+    def runs_scheduler(self) -> bool:
+        """Whether server processes run the periodic tasks (`scheduler_enabled`, default: not in test mode)."""
+        return self.scheduler_enabled if self.scheduler_enabled is not None else self.mode != "test"
 
     @property
     def is_sqlite(self) -> bool:

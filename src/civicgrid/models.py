@@ -5,6 +5,7 @@ from civicgrid.auth import models as auth_models
 from civicgrid.cases import models as cases_models
 from civicgrid.core import jobs as core_jobs
 from civicgrid.core import keys as core_keys
+from civicgrid.core import scheduler as core_scheduler
 from civicgrid.core import workcalendar as core_workcalendar
 from civicgrid.geo import models as geo_models
 from civicgrid.notifications import models as notifications_models
@@ -19,6 +20,7 @@ __all__ = [
     "core_jobs",
     "core_keys",
     "core_workcalendar",
+    "core_scheduler",
     "geo_models",
     "notifications_models",
     "org_models",

@@ -1,0 +1,207 @@
+"""Automatic supervision (督办): the SLA scan that raises yellow and red cards on overdue cases.
+
+Every `sla_scan_seconds` (core.scheduler, one process per period) the open cases are read in batches
+of ids. A case waiting for acceptance (reported, escalated) past its `accept_due` gets a yellow
+'accept' card, past `accept_red_due` a red one; a case being handled (accepted, dispatched,
+in_progress, returned) past `handle_due` a yellow 'handle' card, past `handle_red_due` a red one.
+Cases being verified (handled, verifying) wait on the verifier, not the handler, and are not carded.
+
+Cards are `CaseCard` rows with serial 0, unique per (case, cycle, stage, colour, serial): they are
+inserted with ON CONFLICT DO NOTHING and only the rows actually inserted count, so scanners running at
+once (in several processes, or a command beside the server) raise each card once, and a reopened case
+(a new cycle) can be carded again. A raised card sets `Case.card` (red beats yellow), adds a 'card'
+entry to the case's timeline by "system" (the case's status and version do not change: a card does
+not conflict with what a handler is doing) and notifies the handler and the holder (`events`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from civicgrid.audit import service as audit
+from civicgrid.cases import events
+from civicgrid.cases.models import Case, CaseAction, CaseCard
+from civicgrid.core.clock import utcnow
+from civicgrid.core.scheduler import periodic
+
+TASK_NAME = "cases.sla_scan"
+DEFAULT_EVERY = timedelta(seconds=300)
+ACCEPT_STAGE = ("reported", "escalated")
+HANDLE_STAGE = ("accepted", "dispatched", "in_progress", "returned")
+SUPERVISED = ACCEPT_STAGE + HANDLE_STAGE
+BATCH_SIZE = 5000
+_INSERT_CHUNK = 500  # rows per INSERT … VALUES (7 parameters each, far below SQLite's limit)
+_ACTOR = "system"
+
+Progress = Callable[[int, int], None]  # (cases scanned so far, cases to scan)
+Wanted = tuple[int, int, str, str]  # (case id, cycle, stage, colour)
+
+
+@dataclass
+class ScanResult:
+    yellow: int = 0
+    red: int = 0
+    scanned: int = 0
+
+    @property
+    def raised(self) -> int:
+        return self.yellow + self.red
+
+
+def _due_cards(row: Any, now: datetime) -> list[Wanted]:
+    if row.status in ACCEPT_STAGE:
+        stage, yellow_due, red_due = "accept", row.accept_due, row.accept_red_due
+    else:
+        stage, yellow_due, red_due = "handle", row.handle_due, row.handle_red_due
+    cards: list[Wanted] = []
+    if yellow_due is not None and yellow_due <= now:
+        cards.append((row.id, row.cycle, stage, "yellow"))
+    if red_due is not None and red_due <= now:
+        cards.append((row.id, row.cycle, stage, "red"))
+    return cards
+
+
+def _existing(session: Session, case_ids: Sequence[int]) -> set[Wanted]:
+    rows = session.execute(
+        select(CaseCard.case_id, CaseCard.cycle, CaseCard.stage, CaseCard.colour).where(
+            CaseCard.case_id.in_(case_ids), CaseCard.serial == 0, CaseCard.stage.in_(("accept", "handle"))
+        )
+    )
+    return {(int(a), int(b), str(c), str(d)) for a, b, c, d in rows}
+
+
+def insert_cards(session: Session, wanted: Sequence[Wanted], now: datetime) -> list[Wanted]:
+    """Insert automatic cards, skipping any that exist (even one another scanner is inserting now);
+    the cards this call inserted."""
+    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    inserted: list[Wanted] = []
+    for start in range(0, len(wanted), _INSERT_CHUNK):
+        chunk = wanted[start : start + _INSERT_CHUNK]
+        statement = (
+            dialect_insert(CaseCard)
+            .values(
+                [
+                    {"case_id": c, "cycle": y, "stage": s, "colour": k, "serial": 0, "raised_at": now}
+                    for c, y, s, k in chunk
+                ]
+            )
+            .on_conflict_do_nothing()
+            .returning(CaseCard.case_id, CaseCard.cycle, CaseCard.stage, CaseCard.colour)
+        )
+        inserted.extend((int(a), int(b), str(c), str(d)) for a, b, c, d in session.execute(statement))
+    return inserted
+
+
+def _record(session: Session, inserted: Sequence[Wanted], now: datetime) -> list[events.RaisedCards]:
+    """Set the cases' card, write their timeline entries; the cases with what was raised on them."""
+    red_ids = sorted({c for c, _y, _s, k in inserted if k == "red"})
+    yellow_ids = sorted({c for c, _y, _s, k in inserted if k == "yellow"} - set(red_ids))
+    if red_ids:
+        session.execute(update(Case).where(Case.id.in_(red_ids)).values(card="red"))
+    if yellow_ids:
+        session.execute(update(Case).where(Case.id.in_(yellow_ids), Case.card.is_(None)).values(card="yellow"))
+    ids = sorted({c for c, *_ in inserted})
+    cases = {
+        case.id: case
+        for case in session.scalars(select(Case).where(Case.id.in_(ids)).execution_options(populate_existing=True))
+    }
+    raised: dict[int, events.RaisedCards] = {}
+    entries = []
+    for case_id, _cycle, stage, colour in sorted(inserted, key=lambda w: (w[0], w[3] == "red")):
+        case = cases[case_id]
+        raised.setdefault(case_id, events.RaisedCards(case)).cards.append((stage, colour))
+        due = case.accept_due if stage == "accept" else case.handle_due
+        if colour == "red":
+            due = case.accept_red_due if stage == "accept" else case.handle_red_due
+        entries.append(
+            {
+                "case_id": case_id,
+                "action": "card",
+                "from_status": case.status,
+                "to_status": case.status,
+                "from_level": case.level,
+                "to_level": case.level,
+                "actor_user_id": None,
+                "actor_label": _ACTOR,
+                "unit_id": None,
+                "note": f"{events.COLOUR_ZH[colour]}督办：{events.STAGE_ZH[stage]}",
+                "data": {"stage": stage, "colour": colour, "due": due.isoformat() if due else None},
+                "created_at": now,
+            }
+        )
+    session.execute(insert(CaseAction), entries)
+    return list(raised.values())
+
+
+def scan(
+    session: Session,
+    now: datetime | None = None,
+    *,
+    batch_size: int = BATCH_SIZE,
+    progress: Progress | None = None,
+) -> ScanResult:
+    """Raise the cards that are due on the open cases (in the caller's unit of work; never commits)."""
+    now = now or utcnow()
+    result = ScanResult()
+    total = session.scalar(select(func.count()).where(Case.status.in_(SUPERVISED))) or 0
+    columns = (
+        Case.id,
+        Case.cycle,
+        Case.status,
+        Case.accept_due,
+        Case.accept_red_due,
+        Case.handle_due,
+        Case.handle_red_due,
+    )
+    raised: list[events.RaisedCards] = []
+    last_id = 0
+    while True:
+        rows = session.execute(
+            select(*columns).where(Case.status.in_(SUPERVISED), Case.id > last_id).order_by(Case.id).limit(batch_size)
+        ).all()
+        if not rows:
+            break
+        last_id = rows[-1].id
+        result.scanned += len(rows)
+        wanted = [card for row in rows for card in _due_cards(row, now)]
+        if wanted:
+            have = _existing(session, sorted({w[0] for w in wanted}))
+            wanted = [w for w in wanted if w not in have]
+        if wanted:
+            inserted = insert_cards(session, wanted, now)
+            if inserted:
+                raised.extend(_record(session, inserted, now))
+                result.red += sum(1 for w in inserted if w[3] == "red")
+                result.yellow += sum(1 for w in inserted if w[3] == "yellow")
+        if progress is not None:
+            progress(result.scanned, max(total, result.scanned))
+    if raised:
+        events.cards_raised(session, raised)
+        audit.record(
+            session,
+            None,
+            "case.sla_scan",
+            "case",
+            None,
+            details={"yellow": result.yellow, "red": result.red, "scanned": result.scanned},
+            actor_name=_ACTOR,
+        )
+    return result
+
+
+def cards_of(session: Session, case_ids: Sequence[int]) -> set[Wanted]:
+    """The automatic cards of these cases (tests, the board)."""
+    return _existing(session, case_ids) if case_ids else set()
+
+
+@periodic(TASK_NAME, every=DEFAULT_EVERY)
+def sla_scan_task(session: Session, now: datetime) -> ScanResult:
+    return scan(session, now)

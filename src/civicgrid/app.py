@@ -47,6 +47,7 @@ def _api_router() -> APIRouter:
     from civicgrid.cases.routes import router as cases_router
     from civicgrid.core.calendar_routes import router as calendar_router
     from civicgrid.core.job_routes import router as jobs_router
+    from civicgrid.disputes.routes import router as disputes_router
     from civicgrid.geo.routes import router as geo_router
     from civicgrid.notifications.routes import router as notifications_router
     from civicgrid.notifications.stream import router as stream_router
@@ -78,6 +79,7 @@ def _api_router() -> APIRouter:
         case_measures_router,  # before cases_router: /cases/measures is not a case id
         cases_router,
         public_cases_router,
+        disputes_router,
     )
     for router in routers:
         api.include_router(router)

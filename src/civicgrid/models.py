@@ -7,6 +7,7 @@ from civicgrid.core import jobs as core_jobs
 from civicgrid.core import keys as core_keys
 from civicgrid.core import scheduler as core_scheduler
 from civicgrid.core import workcalendar as core_workcalendar
+from civicgrid.disputes import models as disputes_models
 from civicgrid.geo import models as geo_models
 from civicgrid.notifications import models as notifications_models
 from civicgrid.org import models as org_models
@@ -21,6 +22,7 @@ __all__ = [
     "core_keys",
     "core_workcalendar",
     "core_scheduler",
+    "disputes_models",
     "geo_models",
     "notifications_models",
     "org_models",

@@ -1,5 +1,5 @@
-"""Reference data every installation starts with: code tables, case categories and
-the work calendar. Idempotent: only what is missing is added, so edits made by admins survive."""
+"""Reference data every installation starts with: code tables, case categories, the work calendar
+and the dispute categories. Idempotent: only what is missing is added, so edits made by admins survive."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ def load_reference_data(session: Session) -> dict[str, int]:
     """Add the missing default entries; returns how many were added per table."""
     from civicgrid.cases.categories import seed_categories
     from civicgrid.core.workcalendar import seed_calendar
+    from civicgrid.disputes.categories import seed_dispute_categories
     from civicgrid.registry.codes import load_defaults
 
     return {
         "code tables": load_defaults(session),
         "case categories": seed_categories(session),
         "work calendar": seed_calendar(session),
+        "dispute categories": seed_dispute_categories(session),
     }

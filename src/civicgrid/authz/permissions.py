@@ -60,6 +60,8 @@ PERMISSIONS: dict[str, str] = {
     "case:import": "import 12345 hotline tickets",
     "case:admin": "edit case categories and SLA rules",
     "calendar:write": "edit the working-day calendar (public holidays and make-up working days)",
+    "dispute:read": "read the disputes of one's area (department staff: of the justice department only)",
+    "dispute:write": "record disputes with their cases, parties, mediation sessions, outcomes and follow-ups",
 }
 
 _EVERYONE_SIGNED_IN = {"geo:read", "org:read"}
@@ -67,6 +69,7 @@ _REGISTRY_READ = {"person:read", "house:read", "organisation:read"}
 _REGISTRY_COLLECT = _REGISTRY_READ | {"person:write", "house:write", "organisation:write", "person:pii"}
 _CARE = {"care:read", "care:write"}
 _CASE_WORK = {"case:read", "case:report", "case:handle"}
+_DISPUTES = {"dispute:read", "dispute:write"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     # Administrators run the platform; they do not see residents' personal data.
@@ -81,13 +84,17 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | _CARE
         | _CASE_WORK
         | {"case:supervise", "case:import"}
+        | _DISPUTES
     ),
-    Role.department_staff: frozenset(_EVERYONE_SIGNED_IN | _REGISTRY_READ | {"person:pii"} | _CASE_WORK),
+    # dispute:read is honoured for the justice department's staff only (disputes.access.require_read).
+    Role.department_staff: frozenset(
+        _EVERYONE_SIGNED_IN | _REGISTRY_READ | {"person:pii"} | _CASE_WORK | {"dispute:read"}
+    ),
     Role.community_staff: frozenset(
         _EVERYONE_SIGNED_IN | {"person:review", "registry:import"} | _REGISTRY_COLLECT | _CARE | _CASE_WORK
-        | {"case:supervise"}
+        | {"case:supervise"} | _DISPUTES
     ),
-    Role.grid_worker: frozenset(_EVERYONE_SIGNED_IN | _REGISTRY_COLLECT | _CARE | _CASE_WORK),
+    Role.grid_worker: frozenset(_EVERYONE_SIGNED_IN | _REGISTRY_COLLECT | _CARE | _CASE_WORK | _DISPUTES),
     Role.volunteer: frozenset(_EVERYONE_SIGNED_IN | {"case:report"}),
     Role.resident: frozenset({"case:report"}),
     Role.data_steward: frozenset(_EVERYONE_SIGNED_IN),

@@ -1,0 +1,1 @@
+"""Disputes (矛盾纠纷): dispute records beside their cases, parties, mediation, outcomes, the one-stop desk."""

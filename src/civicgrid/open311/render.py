@@ -9,6 +9,7 @@ Booleans are `true`/`false`, absent values empty elements, times ISO 8601 with t
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from datetime import datetime, tzinfo
@@ -36,6 +37,9 @@ ITEM_NAMES = {
 }
 
 
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def timestamp(value: datetime | None, tz: tzinfo) -> str | None:
     """ISO 8601 with the offset of `tz` (stored times are UTC; SQLite returns them naive)."""
     return None if value is None else as_utc(value).astimezone(tz).isoformat(timespec="seconds")
@@ -46,7 +50,8 @@ def _text(value: Any) -> str | None:
         return None
     if isinstance(value, bool):
         return "true" if value else "false"
-    return str(value)
+    # Characters XML 1.0 cannot carry (a client's description may hold them) would break every reader.
+    return _NOT_XML.sub("\ufffd", str(value))
 
 
 def _append(parent: ET.Element, name: str, value: Any) -> None:

@@ -46,6 +46,7 @@ def _api_router() -> APIRouter:
     from civicgrid.cases.public_routes import router as public_cases_router
     from civicgrid.cases.routes import router as cases_router
     from civicgrid.core.calendar_routes import router as calendar_router
+    from civicgrid.cases.sla_routes import router as case_supervision_router
     from civicgrid.core.job_routes import router as jobs_router
     from civicgrid.disputes.routes import router as disputes_router
     from civicgrid.geo.routes import router as geo_router
@@ -79,6 +80,7 @@ def _api_router() -> APIRouter:
         case_measures_router,  # before cases_router: /cases/measures is not a case id
         cases_router,
         public_cases_router,
+        case_supervision_router,  # before cases_router: /cases/sla-rules is not a case id
         disputes_router,
     )
     for router in routers:

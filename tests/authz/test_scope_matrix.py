@@ -116,6 +116,8 @@ def _path_values(city: TinyCity, registry: TinyRegistry, p: Perspective) -> dict
         "attachment_id": "1",
         "token": "no-such-tracking-token",
         "case_id": str(registry.cases[key]),
+        # SLA rules are platform-wide; only case administrators change them (nobody in these perspectives).
+        "rule_id": "1",
         # The tiny registry holds no disputes: any id is outside every scope (tests/disputes checks scope).
         "dispute_id": "1",
     }

@@ -375,6 +375,76 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/cases/sla-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Sla Rules
+         * @description The SLA rules (case administrators and supervisors); limits not covered fall back to the
+         *     category's own, then to 1/5 working days (red cards at twice that).
+         */
+        get: operations["cases_list_sla_rules"];
+        put?: never;
+        /**
+         * Create Sla Rule
+         * @description Add a rule (case:admin). A duplicate of an existing (category, priority, unit) answers 409.
+         */
+        post: operations["cases_create_sla_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/cases/sla-rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Delete Sla Rule
+         * @description Remove a rule (case:admin).
+         */
+        delete: operations["cases_delete_sla_rule"];
+        options?: never;
+        head?: never;
+        /**
+         * Update Sla Rule
+         * @description Change a rule (case:admin); deadlines already set on open cases stay.
+         */
+        patch: operations["cases_update_sla_rule"];
+        trace?: never;
+    };
+    "/api/v1/cases/supervision/board": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Supervision Board
+         * @description Your area's open cases under supervision: counts (overdue, yellow and red cards, due within 24 h)
+         *     per rung and per lead department, the cases due soonest, and the carded cases as a page (red first).
+         */
+        get: operations["cases_supervision_board"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cases/{case_id}": {
         parameters: {
             query?: never;
@@ -470,6 +540,174 @@ export interface paths {
          * @description +1: you have the same problem as this open case and will follow it instead of reporting anew.
          */
         post: operations["cases_follow"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/disputes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Disputes
+         * @description Disputes of your area, filtered; the nearest resolution deadline first unless sorted otherwise.
+         */
+        get: operations["disputes_list"];
+        put?: never;
+        /**
+         * Create Dispute
+         * @description Record a dispute and report its case (a category of class 01) in one go.
+         *
+         *     A similar case open nearby answers 409 `possible_duplicate` with the candidates; send again with
+         *     `force_new` to record it anyway.
+         */
+        post: operations["disputes_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/disputes/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Categories
+         * @description The 28 dispute categories, each with the case category it is filed under by default.
+         */
+        get: operations["disputes_list_categories"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/disputes/desk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Desk
+         * @description The one-stop acceptance desk (一站式受理): counts per status and category, due and overdue, unaccepted.
+         */
+        get: operations["disputes_desk"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/disputes/{dispute_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Dispute
+         * @description One dispute: facts, parties (masked), mediation sessions, outcome, and its case with your actions.
+         */
+        get: operations["disputes_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Update Dispute */
+        patch: operations["disputes_update"];
+        trace?: never;
+    };
+    "/api/v1/disputes/{dispute_id}/follow-up": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Follow Up
+         * @description Record the return visit (回访) after the outcome.
+         */
+        post: operations["disputes_follow_up"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/disputes/{dispute_id}/mediations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Mediation
+         * @description Record a mediation session (numbered 1, 2, … per dispute).
+         */
+        post: operations["disputes_add_mediation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/disputes/{dispute_id}/outcome": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Record Outcome
+         * @description Record the outcome; the case is closed by its own workflow, not by this.
+         */
+        post: operations["disputes_record_outcome"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/disputes/{dispute_id}/parties": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add Party
+         * @description Name another party; the dispute's people_count must leave room for it.
+         */
+        post: operations["disputes_add_party"];
         delete?: never;
         options?: never;
         head?: never;
@@ -892,6 +1130,134 @@ export interface paths {
         get: operations["org_get_unit"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/cases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Report
+         * @description Report a problem at a point (随手拍). Keep the answered token: it is shown only once.
+         *
+         *     The same problem open nearby answers 409 `possible_duplicate` with the candidates: follow one
+         *     (`POST /public/cases/{case_id}/follow`) or send again with `force_new`. Without `anonymous`, the name
+         *     and phone given are kept (encrypted, masked to handlers) so the handlers can call back.
+         */
+        post: operations["public_cases_report"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/cases/attachments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload Photo
+         * @description Upload a photo for a report (JPEG, PNG or WebP; its EXIF, GPS position included, is removed).
+         *
+         *     The first photo answers an `upload_token`; send it with the next photos (header `X-Upload-Token`)
+         *     and with the report (`upload_token`), which then attaches the photos named in `attachment_ids`.
+         */
+        post: operations["public_cases_upload_photo"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/cases/track/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Track
+         * @description The progress of the case the token tracks: its steps and photos, never who handles it.
+         */
+        get: operations["public_cases_track"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/cases/track/{token}/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Track Photo
+         * @description A photo of the case the token tracks (or its thumbnail).
+         */
+        get: operations["public_cases_track_photo"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/cases/track/{token}/rate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rate
+         * @description Rate the handling (1 very unsatisfied … 5 very satisfied) once the case is closed; once only.
+         */
+        post: operations["public_cases_rate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/public/cases/{case_id}/follow": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Follow
+         * @description +1: the same problem as this open case (offered by a `possible_duplicate` answer); without an
+         *     account the answer carries a tracking token for it.
+         */
+        post: operations["public_cases_follow"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1960,6 +2326,97 @@ export interface components {
              */
             outside_scope: number;
         };
+        /** BoardCounts */
+        BoardCounts: {
+            /**
+             * Due Soon
+             * @description open cases not yet overdue whose deadline falls within 24 hours
+             */
+            due_soon: number;
+            /**
+             * Open
+             * @description open cases (not closed or rejected)
+             */
+            open: number;
+            /**
+             * Overdue
+             * @description open cases past their current deadline
+             */
+            overdue: number;
+            /**
+             * Overdue Accept
+             * @description … waiting for acceptance
+             */
+            overdue_accept: number;
+            /**
+             * Overdue Handle
+             * @description … being handled or verified
+             */
+            overdue_handle: number;
+            /**
+             * Red
+             * @description open cases with a red card
+             */
+            red: number;
+            /**
+             * Yellow
+             * @description open cases whose worst card is yellow
+             */
+            yellow: number;
+        };
+        /** BoardLevelRow */
+        BoardLevelRow: {
+            /**
+             * Level
+             * @description the rung holding them
+             * @enum {string}
+             */
+            level: "grid" | "community" | "street" | "district" | "city";
+            /** Open */
+            open: number;
+            /** Overdue */
+            overdue: number;
+            /** Red */
+            red: number;
+            /** Yellow */
+            yellow: number;
+        };
+        /** BoardOut */
+        BoardOut: {
+            /** By Level */
+            by_level: components["schemas"]["BoardLevelRow"][];
+            /**
+             * By Unit
+             * @description dispatched cases by lead department, most overdue first
+             */
+            by_unit: components["schemas"]["BoardUnitRow"][];
+            /** @description open cases with a card: red first, then the earliest deadline */
+            cases: components["schemas"]["Page_CaseOut_"];
+            counts: components["schemas"]["BoardCounts"];
+            /**
+             * Due Soon
+             * @description the 50 soonest of the cases due within 24 hours
+             */
+            due_soon: components["schemas"]["CaseOut"][];
+        };
+        /** BoardUnitRow */
+        BoardUnitRow: {
+            /** Open */
+            open: number;
+            /** Overdue */
+            overdue: number;
+            /** Red */
+            red: number;
+            /** Unit Id */
+            unit_id: number;
+            /**
+             * Unit Name
+             * @description the lead department
+             */
+            unit_name: string;
+            /** Yellow */
+            yellow: number;
+        };
         /** Body_geo_import_boundaries */
         Body_geo_import_boundaries: {
             /**
@@ -2532,6 +2989,15 @@ export interface components {
             /** Table */
             table: string;
         };
+        /** Count */
+        Count: {
+            /** Count */
+            count: number;
+            /** Key */
+            key: string;
+            /** Name */
+            name?: string | null;
+        };
         /** DeadlineOut */
         DeadlineOut: {
             /**
@@ -2574,6 +3040,47 @@ export interface components {
              */
             reason: "moved_away" | "deceased";
         };
+        /**
+         * DeskOut
+         * @description The one-stop acceptance desk (一站式受理) of the caller's area.
+         */
+        DeskOut: {
+            /**
+             * By Category
+             * @description per dispute category, most first
+             */
+            by_category: components["schemas"]["Count"][];
+            /** By Outcome */
+            by_outcome: components["schemas"]["Count"][];
+            /**
+             * By Status
+             * @description per case status
+             */
+            by_status: components["schemas"]["Count"][];
+            /**
+             * Due Soon
+             * @description open, resolution deadline within 7 days
+             */
+            due_soon: components["schemas"]["DisputeOut"][];
+            /** Due Soon Count */
+            due_soon_count: number;
+            /** Open */
+            open: number;
+            /**
+             * Overdue
+             * @description open, past the resolution deadline
+             */
+            overdue: components["schemas"]["DisputeOut"][];
+            /** Overdue Count */
+            overdue_count: number;
+            /** Total */
+            total: number;
+            /**
+             * Unaccepted
+             * @description newest whose case awaits acceptance
+             */
+            unaccepted: components["schemas"]["DisputeOut"][];
+        };
         /** DispatchOption */
         DispatchOption: {
             /** Department Type */
@@ -2586,6 +3093,246 @@ export interface components {
             name: string;
             /** Suggested */
             suggested: boolean;
+        };
+        /** DisputeCategoryOut */
+        DisputeCategoryOut: {
+            /** Active */
+            active: boolean;
+            /** Case Category Code */
+            case_category_code: string | null;
+            /** Code */
+            code: string;
+            /** Name En */
+            name_en: string;
+            /** Name Zh */
+            name_zh: string;
+        };
+        /**
+         * DisputeCreate
+         * @description A dispute and its case (class 01 矛盾纠纷) in one go; place it by `lon`/`lat` or by `grid_code`.
+         */
+        DisputeCreate: {
+            /** Address */
+            address?: string | null;
+            /**
+             * Category Code
+             * @description the case category, a leaf of class 01; default: the dispute category's
+             */
+            category_code?: string | null;
+            /**
+             * Client Id
+             * @description a replay creates one dispute
+             */
+            client_id?: string | null;
+            /**
+             * Dispute Category
+             * @description one of the 28 dispute categories
+             */
+            dispute_category: string;
+            /**
+             * Force New
+             * @description record it even when a similar case is open nearby
+             * @default false
+             */
+            force_new: boolean;
+            /**
+             * Grid Code
+             * @description instead of a point: a grid of your scope
+             */
+            grid_code?: string | null;
+            /** Lat */
+            lat?: number | null;
+            /** Lon */
+            lon?: number | null;
+            /** Parties */
+            parties?: components["schemas"]["PartyIn"][];
+            /** People Count */
+            people_count: number;
+            /** Priority */
+            priority?: ("urgent" | "high" | "normal" | "low") | null;
+            /** Reported At */
+            reported_at?: string | null;
+            /**
+             * Resolution Deadline
+             * Format: date
+             */
+            resolution_deadline: string;
+            /**
+             * Scale
+             * @description default: from the number of people involved
+             */
+            scale?: ("general" | "large" | "major" | "especially_major") | null;
+            /**
+             * Summary
+             * @description what the dispute is about (also the case's description)
+             */
+            summary: string;
+            /** Title */
+            title?: string | null;
+            /** Units Involved */
+            units_involved?: string | null;
+        };
+        /** DisputeDetailOut */
+        DisputeDetailOut: {
+            case: components["schemas"]["CaseOut"];
+            /**
+             * Case Allowed Actions
+             * @description the workflow actions you may take on the case now
+             */
+            case_allowed_actions: string[];
+            /** Case Code */
+            case_code: string;
+            /** Case Id */
+            case_id: number;
+            /** Case Status */
+            case_status: string;
+            /**
+             * Case Visible
+             * @description whether you may open the case itself (/cases/{id})
+             */
+            case_visible: boolean;
+            /** Community Code */
+            community_code: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Days Left
+             * @description days to the resolution deadline while open (negative: overdue)
+             */
+            days_left: number | null;
+            /** Dispute Category */
+            dispute_category: string;
+            /** Dispute Category Name */
+            dispute_category_name: string;
+            /** District Code */
+            district_code: string;
+            /** Evaluated On */
+            evaluated_on: string | null;
+            /** Evaluation */
+            evaluation: string | null;
+            /** Follow Up Note */
+            follow_up_note: string | null;
+            /** Follow Up On */
+            follow_up_on: string | null;
+            /** Grid Code */
+            grid_code: string;
+            /** Id */
+            id: number;
+            /** Mediations */
+            mediations: components["schemas"]["MediationOut"][];
+            /** Outcome */
+            outcome: string;
+            /**
+             * Overdue
+             * @description still open and past its resolution deadline
+             */
+            overdue: boolean;
+            /** Parties */
+            parties: components["schemas"]["PartyOut"][];
+            /** People Count */
+            people_count: number;
+            /**
+             * Reported At
+             * Format: date-time
+             */
+            reported_at: string;
+            /** Resolution */
+            resolution: string | null;
+            /**
+             * Resolution Deadline
+             * Format: date
+             */
+            resolution_deadline: string;
+            /** Resolved On */
+            resolved_on: string | null;
+            /** Scale */
+            scale: string;
+            /** Street Code */
+            street_code: string;
+            /** Success */
+            success: boolean;
+            /** Summary */
+            summary: string;
+            /** Title */
+            title: string;
+            /** Units Involved */
+            units_involved: string | null;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+        };
+        /** DisputeOut */
+        DisputeOut: {
+            /** Case Code */
+            case_code: string;
+            /** Case Id */
+            case_id: number;
+            /** Case Status */
+            case_status: string;
+            /** Community Code */
+            community_code: string;
+            /**
+             * Days Left
+             * @description days to the resolution deadline while open (negative: overdue)
+             */
+            days_left: number | null;
+            /** Dispute Category */
+            dispute_category: string;
+            /** Dispute Category Name */
+            dispute_category_name: string;
+            /** District Code */
+            district_code: string;
+            /** Grid Code */
+            grid_code: string;
+            /** Id */
+            id: number;
+            /** Outcome */
+            outcome: string;
+            /**
+             * Overdue
+             * @description still open and past its resolution deadline
+             */
+            overdue: boolean;
+            /** People Count */
+            people_count: number;
+            /**
+             * Reported At
+             * Format: date-time
+             */
+            reported_at: string;
+            /**
+             * Resolution Deadline
+             * Format: date
+             */
+            resolution_deadline: string;
+            /** Scale */
+            scale: string;
+            /** Street Code */
+            street_code: string;
+            /** Success */
+            success: boolean;
+            /** Title */
+            title: string;
+        };
+        /** DisputeUpdate */
+        DisputeUpdate: {
+            /** Dispute Category */
+            dispute_category?: string | null;
+            /** People Count */
+            people_count?: number | null;
+            /** Resolution Deadline */
+            resolution_deadline?: string | null;
+            /** Scale */
+            scale?: ("general" | "large" | "major" | "especially_major") | null;
+            /** Summary */
+            summary?: string | null;
+            /** Units Involved */
+            units_involved?: string | null;
         };
         /** DivisionDetailOut */
         DivisionDetailOut: {
@@ -2760,6 +3507,16 @@ export interface components {
              * @description the file must have this column (or one of its group)
              */
             required: boolean;
+        };
+        /** FollowUpIn */
+        FollowUpIn: {
+            /**
+             * Follow Up On
+             * Format: date
+             */
+            follow_up_on: string;
+            /** Note */
+            note: string;
         };
         /** HouseIn */
         HouseIn: {
@@ -3147,6 +3904,61 @@ export interface components {
             period: ("day" | "week" | "month") | null;
             total: components["schemas"]["MeasureGroupOut"];
         };
+        /** MediationIn */
+        MediationIn: {
+            /** Agreement */
+            agreement?: string | null;
+            /**
+             * Agreement Reached
+             * @default false
+             */
+            agreement_reached: boolean;
+            /**
+             * Mediated On
+             * Format: date
+             */
+            mediated_on: string;
+            /** Mediator */
+            mediator: string;
+            /**
+             * Method
+             * @enum {string}
+             */
+            method: "people" | "administrative" | "judicial" | "litigation" | "police" | "petition" | "lawyer" | "other";
+            /** Organisation */
+            organisation: string;
+            /** Result */
+            result: string;
+        };
+        /** MediationOut */
+        MediationOut: {
+            /** Agreement */
+            agreement: string | null;
+            /** Agreement Reached */
+            agreement_reached: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /**
+             * Mediated On
+             * Format: date
+             */
+            mediated_on: string;
+            /** Mediator */
+            mediator: string;
+            /** Method */
+            method: string;
+            /** Organisation */
+            organisation: string;
+            /** Result */
+            result: string;
+            /** Session No */
+            session_no: number;
+        };
         /** MetaOut */
         MetaOut: {
             /** Demo */
@@ -3367,6 +4179,33 @@ export interface components {
             /** Status */
             status?: string | null;
         };
+        /** OutcomeIn */
+        OutcomeIn: {
+            /** Evaluated On */
+            evaluated_on?: string | null;
+            /** Evaluation */
+            evaluation?: string | null;
+            /**
+             * Outcome
+             * @enum {string}
+             */
+            outcome: "resolved" | "partly" | "failed";
+            /**
+             * Resolution
+             * @description how it was resolved, or why not
+             */
+            resolution: string;
+            /**
+             * Resolved On
+             * @description default: today
+             */
+            resolved_on?: string | null;
+            /**
+             * Success
+             * @description default: true when resolved
+             */
+            success?: boolean | null;
+        };
         /** OverdueByGrid */
         OverdueByGrid: {
             /** Active */
@@ -3428,6 +4267,17 @@ export interface components {
         Page_CaseOut_: {
             /** Items */
             items: components["schemas"]["CaseOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[DisputeOut] */
+        Page_DisputeOut_: {
+            /** Items */
+            items: components["schemas"]["DisputeOut"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -3545,6 +4395,17 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[SlaRuleOut] */
+        Page_SlaRuleOut_: {
+            /** Items */
+            items: components["schemas"]["SlaRuleOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
         /** Page[UserOut] */
         Page_UserOut_: {
             /** Items */
@@ -3555,6 +4416,70 @@ export interface components {
             page_size: number;
             /** Total */
             total: number;
+        };
+        /** PartyIn */
+        PartyIn: {
+            /** Address */
+            address?: string | null;
+            /**
+             * Education
+             * @description code table education
+             */
+            education?: string | null;
+            /**
+             * Ethnicity
+             * @description code table ethnicity
+             */
+            ethnicity?: string | null;
+            /**
+             * Id Number
+             * @description citizen ID (GB 11643); stored encrypted
+             */
+            id_number?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Person Category
+             * @description code table person_type
+             */
+            person_category?: string | null;
+            /**
+             * Role
+             * @enum {string}
+             */
+            role: "applicant" | "respondent" | "other";
+            /**
+             * Sex
+             * @description code table sex
+             */
+            sex?: string | null;
+        };
+        /** PartyOut */
+        PartyOut: {
+            /** Address */
+            address: string | null;
+            /** Education */
+            education: string | null;
+            /** Ethnicity */
+            ethnicity: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Id Number
+             * @description masked
+             */
+            id_number: string | null;
+            /**
+             * Name
+             * @description masked
+             */
+            name: string;
+            /** Person Category */
+            person_category: string | null;
+            /** Role */
+            role: string;
+            /** Sex */
+            sex: string | null;
         };
         /** PasswordIn */
         PasswordIn: {
@@ -4014,6 +4939,160 @@ export interface components {
             /** Supervising Unit */
             supervising_unit?: string | null;
         };
+        /**
+         * PublicCaseOut
+         * @description What a reporter sees by token: the case's progress, never its handlers' names.
+         */
+        PublicCaseOut: {
+            /** Address */
+            address: string | null;
+            /** Attachment Ids */
+            attachment_ids: number[];
+            /** Can Rate */
+            can_rate: boolean;
+            /** Category Code */
+            category_code: string;
+            /** Category Name */
+            category_name: string;
+            /** Closed At */
+            closed_at: string | null;
+            /** Code */
+            code: string;
+            /** Description */
+            description: string;
+            /** Followers */
+            followers: number;
+            /** Id */
+            id: number;
+            /** Lat */
+            lat: number;
+            /** Lon */
+            lon: number;
+            /**
+             * Public Status
+             * @enum {string}
+             */
+            public_status: "open" | "closed";
+            /**
+             * Reported At
+             * Format: date-time
+             */
+            reported_at: string;
+            /** Satisfaction */
+            satisfaction: number | null;
+            /** Status */
+            status: string;
+            /** Timeline */
+            timeline: components["schemas"]["PublicTimelineEntry"][];
+            /** Title */
+            title: string;
+        };
+        /**
+         * PublicReport
+         * @description A resident's report (随手拍), signed in or not.
+         */
+        PublicReport: {
+            /** Address */
+            address?: string | null;
+            /**
+             * Anonymous
+             * @default true
+             */
+            anonymous: boolean;
+            /** Attachment Ids */
+            attachment_ids?: number[];
+            /** Category Code */
+            category_code: string;
+            /** Client Id */
+            client_id?: string | null;
+            /** Description */
+            description: string;
+            /**
+             * Force New
+             * @default false
+             */
+            force_new: boolean;
+            /** Lat */
+            lat: number;
+            /** Lon */
+            lon: number;
+            /** Reporter Name */
+            reporter_name?: string | null;
+            /** Reporter Phone */
+            reporter_phone?: string | null;
+            /** Upload Token */
+            upload_token?: string | null;
+        };
+        /** PublicReportOut */
+        PublicReportOut: {
+            /**
+             * Code
+             * @description the case's code, for phone calls and letters
+             */
+            code: string;
+            /**
+             * Created
+             * @description false when a replayed report (same client_id) returned its case
+             */
+            created: boolean;
+            /**
+             * Followed
+             * @description true when this was a +1 on an open case
+             */
+            followed: boolean;
+            /** Id */
+            id: number;
+            /**
+             * Token
+             * @description the tracking token, shown once: keep it to follow and rate the case
+             */
+            token: string | null;
+        };
+        /** PublicTimelineEntry */
+        PublicTimelineEntry: {
+            /** Action */
+            action: string;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Note */
+            note: string | null;
+            /** To Status */
+            to_status: string;
+        };
+        /** PublicUploadOut */
+        PublicUploadOut: {
+            /** Content Type */
+            content_type: string;
+            /** Height */
+            height: number;
+            /**
+             * Id
+             * @description name it in a report's or an action's attachment_ids to attach it
+             */
+            id: number;
+            /**
+             * Size
+             * @description bytes of the stored (cleaned) image
+             */
+            size: number;
+            /**
+             * Upload Token
+             * @description send it as X-Upload-Token with further photos and as upload_token with the report
+             */
+            upload_token: string;
+            /** Width */
+            width: number;
+        };
+        /** RateIn */
+        RateIn: {
+            /** Comment */
+            comment?: string | null;
+            /** Satisfaction */
+            satisfaction: number;
+        };
         /** RefreshIn */
         RefreshIn: {
             /** Refresh Token */
@@ -4235,6 +5314,99 @@ export interface components {
             level: string;
             /** Name */
             name: string;
+        };
+        /** SlaRuleCreate */
+        SlaRuleCreate: {
+            /**
+             * Accept Days
+             * @description more than 0, at most 365 working days
+             */
+            accept_days: number;
+            /** Category Code */
+            category_code?: string | null;
+            /**
+             * Handle Days
+             * @description more than 0, at most 365 working days
+             */
+            handle_days: number;
+            /** Priority */
+            priority?: ("urgent" | "high" | "normal" | "low") | null;
+            /**
+             * Red Accept Days
+             * @description at least accept_days; null: twice it
+             */
+            red_accept_days?: number | null;
+            /**
+             * Red Handle Days
+             * @description at least handle_days; null: twice it
+             */
+            red_handle_days?: number | null;
+            /** Unit Id */
+            unit_id?: number | null;
+        };
+        /** SlaRuleOut */
+        SlaRuleOut: {
+            /**
+             * Accept Days
+             * @description working days to accept (yellow card at the limit)
+             */
+            accept_days: number;
+            /**
+             * Category Code
+             * @description a category or a class (2 digits); null: any category
+             */
+            category_code: string | null;
+            /** Category Name */
+            category_name: string | null;
+            /**
+             * Handle Days
+             * @description working days to handle (yellow card at the limit)
+             */
+            handle_days: number;
+            /** Id */
+            id: number;
+            /**
+             * Priority
+             * @description null: any priority
+             */
+            priority: string | null;
+            /**
+             * Red Accept Days
+             * @description red card limit; null: twice accept_days
+             */
+            red_accept_days: number | null;
+            /**
+             * Red Handle Days
+             * @description red card limit; null: twice handle_days
+             */
+            red_handle_days: number | null;
+            /**
+             * Unit Id
+             * @description a department's own limits for the cases it leads; null: any unit
+             */
+            unit_id: number | null;
+            /** Unit Name */
+            unit_name: string | null;
+        };
+        /**
+         * SlaRuleUpdate
+         * @description Only the fields sent change; send null to clear an optional one.
+         */
+        SlaRuleUpdate: {
+            /** Accept Days */
+            accept_days?: number | null;
+            /** Category Code */
+            category_code?: string | null;
+            /** Handle Days */
+            handle_days?: number | null;
+            /** Priority */
+            priority?: ("urgent" | "high" | "normal" | "low") | null;
+            /** Red Accept Days */
+            red_accept_days?: number | null;
+            /** Red Handle Days */
+            red_handle_days?: number | null;
+            /** Unit Id */
+            unit_id?: number | null;
         };
         /** StaffOut */
         StaffOut: {
@@ -6372,6 +7544,402 @@ export interface operations {
             };
         };
     };
+    cases_list_sla_rules: {
+        parameters: {
+            query?: {
+                category_code?: string | null;
+                unit_id?: number | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description rows per page */
+                page_size?: number;
+                /** @description comma-separated fields, `-` for descending, e.g. `-created_at,name` */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_SlaRuleOut_"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cases_create_sla_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SlaRuleCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaRuleOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cases_delete_sla_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cases_update_sla_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SlaRuleUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SlaRuleOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    cases_supervision_board: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number */
+                page?: number;
+                /** @description rows per page */
+                page_size?: number;
+                /** @description comma-separated fields, `-` for descending, e.g. `-created_at,name` */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BoardOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
     cases_get: {
         parameters: {
             query?: never;
@@ -6704,6 +8272,808 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReportOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    disputes_list: {
+        parameters: {
+            query?: {
+                dispute_category?: string | null;
+                scale?: ("general" | "large" | "major" | "especially_major") | null;
+                outcome?: ("pending" | "resolved" | "partly" | "failed") | null;
+                /** @description the status of the dispute's case */
+                case_status?: string | null;
+                /** @description a district, street, community or grid */
+                area_code?: string | null;
+                /** @description open and past (true) or not past (false) the deadline */
+                overdue?: boolean | null;
+                /** @description only pending or partly resolved disputes */
+                open_only?: boolean;
+                /** @description a case code, or words of the title */
+                q?: string | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description rows per page */
+                page_size?: number;
+                /** @description comma-separated fields, `-` for descending, e.g. `-created_at,name` */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_DisputeOut_"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    disputes_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisputeCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DisputeDetailOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    disputes_list_categories: {
+        parameters: {
+            query?: {
+                /** @description also retired categories */
+                include_inactive?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DisputeCategoryOut"][];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    disputes_desk: {
+        parameters: {
+            query?: {
+                /** @description narrow to a division of your scope */
+                area_code?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeskOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    disputes_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dispute_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DisputeDetailOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    disputes_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dispute_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DisputeUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DisputeDetailOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    disputes_follow_up: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dispute_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FollowUpIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DisputeDetailOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    disputes_add_mediation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dispute_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MediationIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MediationOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    disputes_record_outcome: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dispute_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["OutcomeIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DisputeDetailOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    disputes_add_party: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                dispute_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PartyIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PartyOut"];
                 };
             };
             /** @description bad request */
@@ -8443,6 +10813,532 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ErrorOut"];
                 };
+            };
+        };
+    };
+    public_cases_report: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublicReport"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicReportOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description too many requests from this address; wait a minute */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    public_cases_upload_photo: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description the upload_token of an earlier photo of the same report */
+                "X-Upload-Token"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        /** @description the photo: the raw JPEG, PNG or WebP bytes, or multipart/form-data with a `file` part */
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+                "image/jpeg": string;
+                "image/png": string;
+                "image/webp": string;
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicUploadOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the photo is larger than CIVICGRID_ATTACHMENT_MAX_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description not a JPEG, PNG or WebP image (judged from its content), or damaged */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description too many requests from this address; wait a minute */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    public_cases_track: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the tracking token a report or +1 answered */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicCaseOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    public_cases_track_photo: {
+        parameters: {
+            query?: {
+                /** @description the 320 px JPEG thumbnail instead of the photo */
+                thumbnail?: boolean;
+            };
+            header?: never;
+            path: {
+                /** @description the tracking token a report or +1 answered */
+                token: string;
+                attachment_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description the photo (metadata stripped), or its JPEG thumbnail */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/jpeg": unknown;
+                    "image/png": unknown;
+                    "image/webp": unknown;
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    public_cases_rate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the tracking token a report or +1 answered */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RateIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicCaseOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description too many requests from this address; wait a minute */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    public_cases_follow: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                case_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicReportOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description too many requests from this address; wait a minute */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
         };
     };

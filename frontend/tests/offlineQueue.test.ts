@@ -81,7 +81,7 @@ class FakeServer {
           error: {
             code: 'stale_version',
             message: `the case changed since you loaded it (version ${String(body.expected_version)}, now ${found.version}): it is now ${found.status}`,
-            details: { status: found.status, version: found.version, allowed_actions: ['comment'] },
+            details: { status: found.status, version: found.version, last_action: 'escalate', last_actor: 'gw1', allowed_actions: ['comment'] },
           },
         })
       }
@@ -242,7 +242,7 @@ describe('offline queue', () => {
     expect(result.applied.map((a) => a.item.label)).toEqual(['pass'])
     const [kept] = await queue.list()
     expect(kept?.state).toBe('conflict')
-    expect(kept?.problem).toMatchObject({ status: 409, code: 'stale_version', caseStatus: 'accepted', allowedActions: ['comment'] })
+    expect(kept?.problem).toMatchObject({ status: 409, code: 'stale_version', caseStatus: 'accepted', allowedActions: ['comment'], lastAction: 'escalate', lastActor: 'gw1' })
     expect(kept?.problem?.message).toContain('changed since you loaded it')
     // A conflict is not replayed again by itself …
     await queue.sync()

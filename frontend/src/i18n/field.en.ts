@@ -73,6 +73,9 @@ const fieldEn: FieldMessages = {
     noneAllowed: 'You have no action on this case now',
     discardConfirm: 'A discarded item is never sent. Discard it?',
     photos: '{n} photos',
+    changedMeanwhile: 'The case changed meanwhile: {actor} did “{action}”',
+    notAllowed: 'This action is no longer possible',
+    serverSays: 'The server says: {message}',
   },
   report: {
     title: 'Report a case',

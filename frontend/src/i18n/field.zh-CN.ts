@@ -72,6 +72,9 @@ const fieldZhCN = {
     noneAllowed: '您现在对该事件无可执行的操作',
     discardConfirm: '放弃后该项不会再发送，确定吗？',
     photos: '{n} 张照片',
+    changedMeanwhile: '事件在此期间已有变化：{actor} 执行了「{action}」',
+    notAllowed: '该操作现在已不能执行',
+    serverSays: '服务器说明：{message}',
   },
   report: {
     title: '上报事件',

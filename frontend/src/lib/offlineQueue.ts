@@ -45,6 +45,9 @@ export interface Problem {
   caseStatus: string | null
   allowedActions: string[]
   candidates: DuplicateCandidate[]
+  /** for a stale version: what happened meanwhile, and who did it */
+  lastAction: string | null
+  lastActor: string | null
 }
 
 export interface QueueItem {
@@ -128,6 +131,8 @@ export function problemOf(error: ApiError): Problem {
     caseStatus: typeof details.status === 'string' ? details.status : null,
     allowedActions: Array.isArray(allowed) ? allowed.filter((a): a is string => typeof a === 'string') : [],
     candidates: Array.isArray(candidates) ? (candidates as DuplicateCandidate[]) : [],
+    lastAction: typeof details.last_action === 'string' ? details.last_action : null,
+    lastActor: typeof details.last_actor === 'string' ? details.last_actor : null,
   }
 }
 

@@ -85,9 +85,10 @@ def demo(
     seed: Annotated[int, typer.Option(help="random seed; the same seed gives the same city")] = 20261129,
     reset: Annotated[bool, typer.Option(help="delete an existing demo database first")] = False,
     population: Annotated[bool, typer.Option(help="also generate the synthetic registry (people, houses, …)")] = True,
+    cases: Annotated[bool, typer.Option(help="also generate three years of cases (1,039,000 at scale 1)")] = True,
 ) -> None:
     """Build the demo city: Bengbu's real divisions, generated boundaries and grids, staff and accounts,
-    and its synthetic population (people, households, houses, organisations, special care)."""
+    its synthetic population (people, households, houses, organisations, special care) and case history."""
     from civicgrid.core.migrate import upgrade
     from civicgrid.demo.accounts import DEMO_PASSWORD, create_demo_accounts
     from civicgrid.demo.city import build_city
@@ -121,6 +122,13 @@ def demo(
             people = build_population(
                 database, scale=scale, seed=seed, keyring=configure_keyring(settings), progress=bar
             )
+    registry_seconds = time.perf_counter() - started - city_seconds
+    history = None
+    if cases:
+        from civicgrid.demo.cases import build_cases
+
+        with progress_bar() as bar:
+            history = build_cases(database, scale=scale, seed=seed, progress=bar)
     database.dispose()
     counts = stats.counts
     console.print(
@@ -131,7 +139,10 @@ def demo(
     )
     if people is not None:
         shown = ", ".join(f"{n:,} {table.removeprefix('registry_')}" for table, n in people.counts.items())
-        console.print(f"synthetic registry in {time.perf_counter() - started - city_seconds:.1f} s: {shown}")
+        console.print(f"synthetic registry in {registry_seconds:.1f} s: {shown}")
+    if history is not None:
+        shown = ", ".join(f"{n:,} {table.removeprefix('case_')}" for table, n in history.counts.items())
+        console.print(f"case history in {history.timings['total']:.1f} s: {shown}")
     table = Table(title=f"Demo accounts — password for all: {DEMO_PASSWORD}")
     for column in ("username", "role", "scope", "what for"):
         table.add_column(column)

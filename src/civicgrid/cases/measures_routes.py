@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from civicgrid.auth.deps import PrincipalDep, SettingsDep
 from civicgrid.cases import measures
-from civicgrid.cases.measures_schemas import CategoryLevel, GroupBy, MeasuresOut, Period, SummaryOut
+from civicgrid.cases.measures_schemas import CategoryLevel, GroupBy, MeasuresOut, MeasuresSummaryOut, Period
 from civicgrid.core.web import SessionDep
 
 # Registered before the cases router, so `/cases/measures` is not taken for a case id.
@@ -44,12 +44,12 @@ def get_measures(
     return MeasuresOut.of(measures.measures(session, principal, query, tz=tz))
 
 
-@router.get("/summary", operation_id="cases_measures_summary", response_model=SummaryOut)
+@router.get("/summary", operation_id="cases_measures_summary", response_model=MeasuresSummaryOut)
 def get_summary(
     session: SessionDep,
     principal: PrincipalDep,
     settings: SettingsDep,
     area_code: Annotated[str | None, Query(description="an area inside yours (default: your own)")] = None,
-) -> SummaryOut:
+) -> MeasuresSummaryOut:
     """Today's key figures of your area: new and closed today, open, overdue, carded, satisfaction (30 days)."""
-    return SummaryOut.of(measures.summary(session, principal, area_code=area_code, tz=settings.tz))
+    return MeasuresSummaryOut.of(measures.summary(session, principal, area_code=area_code, tz=settings.tz))

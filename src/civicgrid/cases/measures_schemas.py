@@ -82,7 +82,7 @@ class MeasuresOut(BaseModel):
         )
 
 
-class SummaryOut(BaseModel):
+class MeasuresSummaryOut(BaseModel):
     area_code: str
     area_name: str
     as_of: datetime
@@ -96,5 +96,5 @@ class SummaryOut(BaseModel):
     satisfaction_count_30d: int
 
     @classmethod
-    def of(cls, s: Summary) -> SummaryOut:
+    def of(cls, s: Summary) -> MeasuresSummaryOut:
         return cls(**vars(s))

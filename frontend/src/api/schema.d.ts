@@ -3904,6 +3904,49 @@ export interface components {
             period: ("day" | "week" | "month") | null;
             total: components["schemas"]["MeasureGroupOut"];
         };
+        /** MeasuresSummaryOut */
+        MeasuresSummaryOut: {
+            /** Area Code */
+            area_code: string;
+            /** Area Name */
+            area_name: string;
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /**
+             * Closed Today
+             * @description closed since local midnight
+             */
+            closed_today: number;
+            /**
+             * New Today
+             * @description reported since local midnight
+             */
+            new_today: number;
+            /** Open */
+            open: number;
+            /**
+             * Overdue
+             * @description open and past the current deadline
+             */
+            overdue: number;
+            /**
+             * Red Cards
+             * @description open cases carrying a red card
+             */
+            red_cards: number;
+            /** Satisfaction Count 30D */
+            satisfaction_count_30d: number;
+            /** Satisfaction Mean 30D */
+            satisfaction_mean_30d: number | null;
+            /**
+             * Yellow Cards
+             * @description open cases carrying a yellow card
+             */
+            yellow_cards: number;
+        };
         /** MediationIn */
         MediationIn: {
             /** Agreement */
@@ -5420,6 +5463,37 @@ export interface components {
             /** User Id */
             user_id: number;
         };
+        /** SummaryOut */
+        SummaryOut: {
+            /** Area Km2 */
+            area_km2: number | null;
+            /** Code */
+            code: string;
+            /**
+             * Counts
+             * @description number of divisions per level below this one
+             */
+            counts: {
+                [key: string]: number;
+            };
+            /** Grids */
+            grids: number;
+            /** Households */
+            households: number;
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "city" | "district" | "street" | "community" | "grid";
+            /** Name */
+            name: string;
+            /** Population */
+            population: number;
+            /** Staffed Grids */
+            staffed_grids: number;
+            /** Unstaffed Grids */
+            unstaffed_grids: number;
+        };
         /** TenancyIn */
         TenancyIn: {
             /**
@@ -5640,49 +5714,6 @@ export interface components {
             /** Worker User Id */
             worker_user_id: number | null;
         };
-        /** SummaryOut */
-        civicgrid__cases__measures_schemas__SummaryOut: {
-            /** Area Code */
-            area_code: string;
-            /** Area Name */
-            area_name: string;
-            /**
-             * As Of
-             * Format: date-time
-             */
-            as_of: string;
-            /**
-             * Closed Today
-             * @description closed since local midnight
-             */
-            closed_today: number;
-            /**
-             * New Today
-             * @description reported since local midnight
-             */
-            new_today: number;
-            /** Open */
-            open: number;
-            /**
-             * Overdue
-             * @description open and past the current deadline
-             */
-            overdue: number;
-            /**
-             * Red Cards
-             * @description open cases carrying a red card
-             */
-            red_cards: number;
-            /** Satisfaction Count 30D */
-            satisfaction_count_30d: number;
-            /** Satisfaction Mean 30D */
-            satisfaction_mean_30d: number | null;
-            /**
-             * Yellow Cards
-             * @description open cases carrying a yellow card
-             */
-            yellow_cards: number;
-        };
         /** AssignmentOut */
         civicgrid__cases__schemas__AssignmentOut: {
             /**
@@ -5704,37 +5735,6 @@ export interface components {
             unit_id: number;
             /** Unit Name */
             unit_name: string;
-        };
-        /** SummaryOut */
-        civicgrid__geo__schemas__SummaryOut: {
-            /** Area Km2 */
-            area_km2: number | null;
-            /** Code */
-            code: string;
-            /**
-             * Counts
-             * @description number of divisions per level below this one
-             */
-            counts: {
-                [key: string]: number;
-            };
-            /** Grids */
-            grids: number;
-            /** Households */
-            households: number;
-            /**
-             * Level
-             * @enum {string}
-             */
-            level: "city" | "district" | "street" | "community" | "grid";
-            /** Name */
-            name: string;
-            /** Population */
-            population: number;
-            /** Staffed Grids */
-            staffed_grids: number;
-            /** Unstaffed Grids */
-            unstaffed_grids: number;
         };
         /** AssignmentOut */
         civicgrid__org__schemas__AssignmentOut: {
@@ -7485,7 +7485,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["civicgrid__cases__measures_schemas__SummaryOut"];
+                    "application/json": components["schemas"]["MeasuresSummaryOut"];
                 };
             };
             /** @description bad request */
@@ -9872,7 +9872,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["civicgrid__geo__schemas__SummaryOut"];
+                    "application/json": components["schemas"]["SummaryOut"];
                 };
             };
             /** @description bad request */

@@ -42,6 +42,7 @@ class MetaOut(BaseModel):
 
 def _api_router() -> APIRouter:
     from civicgrid.cases.attachment_routes import router as case_attachments_router
+    from civicgrid.cases.hotline_routes import router as hotline_router
     from civicgrid.cases.measures_routes import router as case_measures_router
     from civicgrid.cases.public_routes import router as public_cases_router
     from civicgrid.cases.routes import router as cases_router
@@ -77,6 +78,7 @@ def _api_router() -> APIRouter:
         stream_router,
         calendar_router,
         case_attachments_router,
+        hotline_router,
         case_measures_router,  # before cases_router: /cases/measures is not a case id
         cases_router,
         public_cases_router,

@@ -23,7 +23,7 @@ users_cli = typer.Typer(help="User accounts", no_args_is_help=True)
 audit_cli = typer.Typer(help="The audit trail", no_args_is_help=True)
 app.add_typer(users_cli, name="users")
 app.add_typer(audit_cli, name="audit")
-cases_cli = typer.Typer(help="Cases: supervision", no_args_is_help=True)
+cases_cli = typer.Typer(help="Cases: supervision, the 12345 hotline import", no_args_is_help=True)
 app.add_typer(cases_cli, name="cases")
 # Piped output (CI logs, `make demo | tee`) gets a readable width instead of Rich's 80 columns.
 console = Console(width=None if sys.stdout.isatty() else 140)
@@ -290,6 +290,7 @@ def cases_scan_sla() -> None:
 
 
 def _mount_domain_commands() -> None:
+    from civicgrid.cases.hotline_cli import import_hotline
     from civicgrid.core.keys_cli import keys_cli
     from civicgrid.geo.cli import geo_cli
     from civicgrid.registry.import_cli import registry_cli
@@ -297,6 +298,7 @@ def _mount_domain_commands() -> None:
     app.add_typer(geo_cli, name="geo", help="The administrative map: imports, grids, lookup")
     app.add_typer(keys_cli, name="keys", help="Data encryption keys: generate, rotate, status")
     app.add_typer(registry_cli, name="registry", help="The registry: bulk import of people and houses")
+    cases_cli.command("import-hotline")(import_hotline)
 
 
 _mount_domain_commands()

@@ -2,6 +2,7 @@
 
 from civicgrid.audit import models as audit_models
 from civicgrid.auth import models as auth_models
+from civicgrid.cases import hotline_models as cases_hotline_models
 from civicgrid.cases import models as cases_models
 from civicgrid.core import jobs as core_jobs
 from civicgrid.core import keys as core_keys
@@ -17,6 +18,7 @@ from civicgrid.registry import models as registry_models
 __all__ = [
     "audit_models",
     "auth_models",
+    "cases_hotline_models",
     "cases_models",
     "core_jobs",
     "core_keys",

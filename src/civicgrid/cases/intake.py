@@ -36,6 +36,9 @@ from civicgrid.geo.lookup import lookup_point
 EARTH_RADIUS_M = 6_371_008.8
 DEFAULT_DUPLICATE_METRES = 100.0
 DEFAULT_DUPLICATE_HOURS = 72.0
+# Channels relaying other people's reports (a 12345 operator, a third-party app): the account that files a
+# report is not its reporter, and every relayed report of an open problem is one more +1.
+RELAYED_SOURCES = frozenset({"hotline_12345", "open311"})
 
 
 def token_digest(token: str) -> str:
@@ -212,7 +215,9 @@ def report(
         lon=data.lon,
         lat=data.lat,
         address=data.address,
-        reporter_user_id=principal.user_id if principal is not None and not data.anonymous else None,
+        reporter_user_id=principal.user_id
+        if principal is not None and not data.anonymous and source not in RELAYED_SOURCES
+        else None,
         reporter_name=None if data.anonymous else data.reporter_name,
         reporter_phone_enc=keyring.encrypt(phone, context=PHONE_CONTEXT) if phone and not data.anonymous else None,
         reporter_phone_index=keyring.blind_index(phone, context=PHONE_CONTEXT)
@@ -292,7 +297,7 @@ def follow(
         raise NotFound(f"case {case_id} not found", details={"id": str(case_id)})
     if case.status not in OPEN_STATUSES:
         raise Conflict(f"case {case.code} is {case.status}; report the problem anew if it is back")
-    user_id = principal.user_id if principal else None
+    user_id = principal.user_id if principal is not None and source not in RELAYED_SOURCES else None
     if user_id is not None and session.scalar(
         select(CaseFollower.id).where(CaseFollower.case_id == case.id, CaseFollower.user_id == user_id)
     ):

@@ -10,7 +10,7 @@ and answers a tracking token too.
 
 Signed-in callers may use these routes with their token: their report is then theirs (unless they ask
 for `anonymous`). Every write is limited per client address (CIVICGRID_PUBLIC_RATE_PER_MINUTE requests
-of each kind per minute, 429 beyond) before its body is read.
+of each kind per minute, 429 beyond) before anything is checked or stored.
 """
 
 from __future__ import annotations

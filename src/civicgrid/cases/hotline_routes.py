@@ -42,7 +42,7 @@ class _In(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-class FieldOut(BaseModel):
+class HotlineFieldOut(BaseModel):
     name: str
     description: str
     required: bool = Field(description="the file must have this column, and every row must fill it")
@@ -50,7 +50,7 @@ class FieldOut(BaseModel):
     aliases: list[str] = Field(description="column headings mapped to it when the mapping does not say")
 
 
-class MappingIn(_In):
+class HotlineMappingIn(_In):
     name: str = Field(min_length=1, max_length=100)
     columns: dict[str, str] = Field(description="file column → ticket field; fields left out are found by heading")
     categories: dict[str, str] = Field(
@@ -58,13 +58,13 @@ class MappingIn(_In):
     )
 
 
-class MappingUpdate(_In):
+class HotlineMappingUpdate(_In):
     name: str | None = Field(default=None, min_length=1, max_length=100)
     columns: dict[str, str] | None = None
     categories: dict[str, str] | None = Field(default=None, min_length=1, max_length=5000)
 
 
-class MappingOut(BaseModel):
+class HotlineMappingOut(BaseModel):
     id: int
     name: str
     columns: dict[str, str]
@@ -74,7 +74,7 @@ class MappingOut(BaseModel):
     updated_at: datetime
 
 
-class TicketIn(_In):
+class HotlineTicketIn(_In):
     """One ticket as the hotline system holds it; times without an offset are local (Asia/Shanghai)."""
 
     ticket_no: str = Field(min_length=1, max_length=64)
@@ -92,7 +92,7 @@ class TicketIn(_In):
     priority: str | None = Field(default=None, max_length=20)
 
 
-class TicketOut(BaseModel):
+class HotlineTicketOut(BaseModel):
     ticket_no: str
     id: int = Field(description="the case")
     code: str
@@ -101,8 +101,8 @@ class TicketOut(BaseModel):
     )
 
 
-def _mapping_out(saved: HotlineMapping) -> MappingOut:
-    return MappingOut(
+def _mapping_out(saved: HotlineMapping) -> HotlineMappingOut:
+    return HotlineMappingOut(
         id=saved.id,
         name=saved.name,
         columns=dict(saved.columns),
@@ -113,12 +113,12 @@ def _mapping_out(saved: HotlineMapping) -> MappingOut:
     )
 
 
-@router.get("/fields", operation_id="hotline_fields", response_model=list[FieldOut])
-def fields(principal: PrincipalDep) -> list[FieldOut]:
+@router.get("/fields", operation_id="hotline_fields", response_model=list[HotlineFieldOut])
+def fields(principal: PrincipalDep) -> list[HotlineFieldOut]:
     """The ticket fields an export's columns can be mapped to."""
     require(principal, "case:import")
     return [
-        FieldOut(
+        HotlineFieldOut(
             name=spec.name,
             description=spec.description,
             required=spec.name in hotline.REQUIRED,
@@ -129,24 +129,26 @@ def fields(principal: PrincipalDep) -> list[FieldOut]:
     ]
 
 
-@router.get("/mappings", operation_id="hotline_list_mappings", response_model=list[MappingOut])
-def list_mappings(session: SessionDep, principal: PrincipalDep) -> list[MappingOut]:
+@router.get("/mappings", operation_id="hotline_list_mappings", response_model=list[HotlineMappingOut])
+def list_mappings(session: SessionDep, principal: PrincipalDep) -> list[HotlineMappingOut]:
     return [_mapping_out(m) for m in hotline_mappings.list_mappings(session, principal)]
 
 
-@router.post("/mappings", operation_id="hotline_create_mapping", response_model=MappingOut, status_code=201)
-def create_mapping(body: MappingIn, session: SessionDep, principal: PrincipalDep) -> MappingOut:
+@router.post("/mappings", operation_id="hotline_create_mapping", response_model=HotlineMappingOut, status_code=201)
+def create_mapping(body: HotlineMappingIn, session: SessionDep, principal: PrincipalDep) -> HotlineMappingOut:
     saved = hotline_mappings.create_mapping(session, principal, body.name, body.columns, body.categories)
     return _mapping_out(saved)
 
 
-@router.get("/mappings/{mapping_id}", operation_id="hotline_get_mapping", response_model=MappingOut)
-def get_mapping(mapping_id: int, session: SessionDep, principal: PrincipalDep) -> MappingOut:
+@router.get("/mappings/{mapping_id}", operation_id="hotline_get_mapping", response_model=HotlineMappingOut)
+def get_mapping(mapping_id: int, session: SessionDep, principal: PrincipalDep) -> HotlineMappingOut:
     return _mapping_out(hotline_mappings.get_mapping(session, principal, mapping_id))
 
 
-@router.patch("/mappings/{mapping_id}", operation_id="hotline_update_mapping", response_model=MappingOut)
-def update_mapping(mapping_id: int, body: MappingUpdate, session: SessionDep, principal: PrincipalDep) -> MappingOut:
+@router.patch("/mappings/{mapping_id}", operation_id="hotline_update_mapping", response_model=HotlineMappingOut)
+def update_mapping(
+    mapping_id: int, body: HotlineMappingUpdate, session: SessionDep, principal: PrincipalDep
+) -> HotlineMappingOut:
     saved = hotline_mappings.update_mapping(
         session, principal, mapping_id, name=body.name, columns=body.columns, categories=body.categories
     )
@@ -225,7 +227,7 @@ def _inline(text: str) -> tuple[dict[str, str], dict[str, str]]:
             f"mapping is not valid JSON: {exc.msg}", details=[{"field": "mapping", "problem": "invalid JSON"}]
         ) from None
     try:
-        parsed = MappingIn.model_validate({"name": "inline", **value})
+        parsed = HotlineMappingIn.model_validate({"name": "inline", **value})
     except (TypeError, ValueError):
         raise InvalidInput(
             'mapping must be {"columns": {"file column": "field", …}, "categories": {"hotline category": "0501", …}}',
@@ -302,9 +304,9 @@ def error_report(job_id: int, session: SessionDep, principal: PrincipalDep) -> F
     return FileResponse(job.error_report, media_type="text/csv; charset=utf-8", filename=f"hotline-{job.id}-errors.csv")
 
 
-@router.post("/tickets", operation_id="hotline_push_ticket", response_model=TicketOut, status_code=201)
+@router.post("/tickets", operation_id="hotline_push_ticket", response_model=HotlineTicketOut, status_code=201)
 def push_ticket(
-    body: TicketIn,
+    body: HotlineTicketIn,
     response: Response,
     session: SessionDep,
     principal: PrincipalDep,
@@ -312,7 +314,7 @@ def push_ticket(
     mapping: Annotated[
         str | None, Query(max_length=100, description="the saved mapping whose categories apply")
     ] = None,
-) -> TicketOut:
+) -> HotlineTicketOut:
     """Take in one ticket pushed by the hotline system: 201 with the new case, or 200 when it was merged
     into the same open problem (+1) or taken in already (pushing again is harmless)."""
     require(principal, "case:import")
@@ -341,4 +343,4 @@ def push_ticket(
     )
     if status != "created":
         response.status_code = 200
-    return TicketOut(ticket_no=ticket.ticket_no, id=case.id, code=case.code, status=status)
+    return HotlineTicketOut(ticket_no=ticket.ticket_no, id=case.id, code=case.code, status=status)

@@ -81,6 +81,31 @@ const desktopPages: RouteRecordRaw[] = [
         meta: { permission: 'care:read' },
       },
       {
+        path: 'disputes',
+        name: 'disputes',
+        component: () => import('@/modules/disputes/DisputeListPage.vue'),
+        meta: { permission: 'dispute:read' },
+      },
+      {
+        path: 'disputes/desk',
+        name: 'disputeDesk',
+        component: () => import('@/modules/disputes/DisputeDeskPage.vue'),
+        meta: { permission: 'dispute:read' },
+      },
+      {
+        path: 'disputes/new',
+        name: 'dispute-new',
+        component: () => import('@/modules/disputes/DisputeCreatePage.vue'),
+        meta: { permission: 'dispute:write' },
+      },
+      {
+        path: 'disputes/:id(\\d+)',
+        name: 'dispute',
+        component: () => import('@/modules/disputes/DisputeDetailPage.vue'),
+        props: true,
+        meta: { permission: 'dispute:read' },
+      },
+      {
         path: 'registry/imports',
         name: 'imports',
         component: () => import('@/modules/registry/imports/ImportPage.vue'),

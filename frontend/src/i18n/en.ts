@@ -1,3 +1,4 @@
+import disputes from './disputes.en'
 import field from './field.en'
 import notifications from './notifications.en'
 import registry from './registry.en'
@@ -17,6 +18,8 @@ const en: Messages = {
     sessionExpired: 'Your session has expired. Please log in again.',
   },
   menu: {
+    disputes: 'Disputes',
+    disputeDesk: 'One-stop desk',
     map: 'Grid map',
     divisions: 'Divisions',
     users: 'Users',
@@ -157,6 +160,7 @@ const en: Messages = {
     no: 'No',
   },
   registry,
+  disputes,
   notifications,
   field,
 }

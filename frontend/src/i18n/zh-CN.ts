@@ -1,4 +1,5 @@
 // Simplified Chinese — the default language. en.ts must have exactly the same keys (checked by tests).
+import disputes from './disputes.zh-CN'
 import field from './field.zh-CN'
 import notifications from './notifications.zh-CN'
 import registry from './registry.zh-CN'
@@ -17,6 +18,8 @@ const zhCN = {
     sessionExpired: '登录已过期，请重新登录。',
   },
   menu: {
+    disputes: '矛盾纠纷',
+    disputeDesk: '一站式受理',
     map: '网格地图',
     divisions: '行政区划',
     users: '用户管理',
@@ -157,6 +160,7 @@ const zhCN = {
     no: '否',
   },
   registry,
+  disputes,
   notifications,
   field,
 }

@@ -4,7 +4,7 @@
  */
 export interface MenuEntry {
   /** route name and i18n key `menu.<name>` */
-  name: 'map' | 'divisions' | 'people' | 'houses' | 'organisations' | 'places' | 'schools' | 'care' | 'imports' | 'mobile' | 'users' | 'audit'
+  name: 'map' | 'divisions' | 'people' | 'houses' | 'organisations' | 'places' | 'schools' | 'care' | 'disputes' | 'disputeDesk' | 'imports' | 'mobile' | 'users' | 'audit'
   path: string
   permission: string
   icon: MenuIcon
@@ -23,6 +23,8 @@ export type MenuIcon =
   | 'FirstAidKit'
   | 'Iphone'
   | 'Upload'
+  | 'ChatDotRound'
+  | 'Stamp'
 
 export const MENU: readonly MenuEntry[] = [
   { name: 'map', path: '/map', permission: 'geo:read', icon: 'MapLocation' },
@@ -33,6 +35,8 @@ export const MENU: readonly MenuEntry[] = [
   { name: 'places', path: '/registry/places', permission: 'organisation:read', icon: 'Place' },
   { name: 'schools', path: '/registry/schools', permission: 'organisation:read', icon: 'School' },
   { name: 'care', path: '/registry/care', permission: 'care:read', icon: 'FirstAidKit' },
+  { name: 'disputes', path: '/disputes', permission: 'dispute:read', icon: 'ChatDotRound' },
+  { name: 'disputeDesk', path: '/disputes/desk', permission: 'dispute:read', icon: 'Stamp' },
   { name: 'imports', path: '/registry/imports', permission: 'registry:import', icon: 'Upload' },
   { name: 'mobile', path: '/m/', permission: 'person:write', icon: 'Iphone' },
   { name: 'users', path: '/users', permission: 'user:read', icon: 'User' },

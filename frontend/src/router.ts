@@ -106,6 +106,12 @@ const desktopPages: RouteRecordRaw[] = [
         meta: { permission: 'dispute:read' },
       },
       {
+        path: 'cases/measures',
+        name: 'measures',
+        component: () => import('@/modules/cases/MeasuresPage.vue'),
+        meta: { permission: 'case:read' },
+      },
+      {
         path: 'registry/imports',
         name: 'imports',
         component: () => import('@/modules/registry/imports/ImportPage.vue'),

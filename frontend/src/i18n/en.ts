@@ -1,5 +1,6 @@
 import disputes from './disputes.en'
 import field from './field.en'
+import measures from './measures.en'
 import notifications from './notifications.en'
 import registry from './registry.en'
 import type { Messages } from './zh-CN'
@@ -30,6 +31,7 @@ const en: Messages = {
     places: 'Key places',
     schools: 'Schools',
     imports: 'Import',
+    measures: 'Case measures',
     care: 'Special care',
     mobile: 'Mobile collection',
   },
@@ -160,6 +162,7 @@ const en: Messages = {
     no: 'No',
   },
   registry,
+  measures,
   disputes,
   notifications,
   field,

@@ -1,6 +1,7 @@
 // Simplified Chinese — the default language. en.ts must have exactly the same keys (checked by tests).
 import disputes from './disputes.zh-CN'
 import field from './field.zh-CN'
+import measures from './measures.zh-CN'
 import notifications from './notifications.zh-CN'
 import registry from './registry.zh-CN'
 
@@ -31,6 +32,7 @@ const zhCN = {
     schools: '学校',
     imports: '数据导入',
     care: '特殊人群',
+    measures: '考核指标',
     mobile: '移动采集',
   },
   login: {
@@ -160,6 +162,7 @@ const zhCN = {
     no: '否',
   },
   registry,
+  measures,
   disputes,
   notifications,
   field,

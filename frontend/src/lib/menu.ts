@@ -4,7 +4,7 @@
  */
 export interface MenuEntry {
   /** route name and i18n key `menu.<name>` */
-  name: 'map' | 'divisions' | 'people' | 'houses' | 'organisations' | 'places' | 'schools' | 'care' | 'disputes' | 'disputeDesk' | 'imports' | 'mobile' | 'users' | 'audit'
+  name: 'map' | 'divisions' | 'people' | 'houses' | 'organisations' | 'places' | 'schools' | 'care' | 'measures' | 'disputes' | 'disputeDesk' | 'imports' | 'mobile' | 'users' | 'audit'
   path: string
   permission: string
   icon: MenuIcon
@@ -37,6 +37,7 @@ export const MENU: readonly MenuEntry[] = [
   { name: 'care', path: '/registry/care', permission: 'care:read', icon: 'FirstAidKit' },
   { name: 'disputes', path: '/disputes', permission: 'dispute:read', icon: 'ChatDotRound' },
   { name: 'disputeDesk', path: '/disputes/desk', permission: 'dispute:read', icon: 'Stamp' },
+  { name: 'measures', path: '/cases/measures', permission: 'case:read', icon: 'Document' },
   { name: 'imports', path: '/registry/imports', permission: 'registry:import', icon: 'Upload' },
   { name: 'mobile', path: '/m/', permission: 'person:write', icon: 'Iphone' },
   { name: 'users', path: '/users', permission: 'user:read', icon: 'User' },

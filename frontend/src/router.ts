@@ -81,6 +81,25 @@ const desktopPages: RouteRecordRaw[] = [
         meta: { permission: 'care:read' },
       },
       {
+        path: 'cases',
+        name: 'cases',
+        component: () => import('@/modules/cases/CasesPage.vue'),
+        meta: { permission: 'case:read' },
+      },
+      {
+        path: 'cases/:id(\\d+)',
+        name: 'case',
+        component: () => import('@/modules/cases/CaseDetailPage.vue'),
+        props: true,
+        meta: { permission: 'case:read' },
+      },
+      {
+        path: 'cases/supervision',
+        name: 'supervision',
+        component: () => import('@/modules/cases/SupervisionPage.vue'),
+        meta: { permission: 'case:supervise' },
+      },
+      {
         path: 'disputes',
         name: 'disputes',
         component: () => import('@/modules/disputes/DisputeListPage.vue'),
@@ -142,6 +161,23 @@ const desktopPages: RouteRecordRaw[] = [
 
 export const routes: RouteRecordRaw[] = [
   { path: '/', component: () => import('@/layout/DesktopRoot.vue'), children: desktopPages },
+  {
+    // The resident's 随手拍 pages: public (no sign-in), Vant like the field app.
+    path: '/r',
+    component: () => import('@/modules/resident/ResidentLayout.vue'),
+    meta: { public: true },
+    children: [
+      { path: '', name: 'r-report', component: () => import('@/modules/resident/ResidentReport.vue'), meta: { public: true } },
+      { path: 'mine', name: 'r-mine', component: () => import('@/modules/resident/ResidentMine.vue'), meta: { public: true } },
+      {
+        path: 'track/:token',
+        name: 'r-track',
+        component: () => import('@/modules/resident/ResidentTrack.vue'),
+        props: true,
+        meta: { public: true },
+      },
+    ],
+  },
   {
     // The grid worker's phone pages (Vant, a lazy chunk of its own).
     path: '/m',

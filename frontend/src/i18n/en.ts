@@ -3,6 +3,7 @@ import field from './field.en'
 import measures from './measures.en'
 import notifications from './notifications.en'
 import registry from './registry.en'
+import resident from './resident.en'
 import type { Messages } from './zh-CN'
 
 const en: Messages = {
@@ -166,6 +167,7 @@ const en: Messages = {
   disputes,
   notifications,
   field,
+  resident,
 }
 
 export default en

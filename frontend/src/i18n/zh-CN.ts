@@ -4,6 +4,7 @@ import field from './field.zh-CN'
 import measures from './measures.zh-CN'
 import notifications from './notifications.zh-CN'
 import registry from './registry.zh-CN'
+import resident from './resident.zh-CN'
 
 const zhCN = {
   app: {
@@ -166,6 +167,7 @@ const zhCN = {
   disputes,
   notifications,
   field,
+  resident,
 }
 
 export type Messages = typeof zhCN

@@ -3,17 +3,13 @@ import { api, unwrap, type ApiClient } from '@/api/client'
 import type { Transport } from '@/lib/offlineQueue'
 import type { ActionBody, CaseReportBody } from './types'
 
-type Untyped = (
-  path: string,
-  init: { body: FormData; bodySerializer: (body: FormData) => FormData },
-) => Promise<{ data?: { id: number }; error?: unknown; response: Response }>
-
 /** `POST /api/v1/cases/attachments` (multipart `file`): a photo uploaded before the report or action. */
 export async function uploadPhoto(client: ApiClient, photo: Blob, name: string): Promise<number> {
   const form = new FormData()
   form.append('file', photo, name)
-  const post = client.POST as unknown as Untyped
-  const answer = await unwrap(post('/api/v1/cases/attachments', { body: form, bodySerializer: (body) => body }))
+  const answer = await unwrap(
+    client.POST('/api/v1/cases/attachments', { body: form as never, bodySerializer: (body: unknown) => body as FormData }),
+  )
   return answer.id
 }
 

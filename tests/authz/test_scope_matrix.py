@@ -119,7 +119,7 @@ def _path_values(city: TinyCity, registry: TinyRegistry, p: Perspective) -> dict
         # SLA rules are platform-wide; only case administrators change them (nobody in these perspectives).
         "rule_id": "1",
         # The tiny registry holds no disputes: any id is outside every scope (tests/disputes checks scope).
-        "dispute_id": "1",
+        "dispute_id": str(registry.disputes[key]),
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,7 @@ class TinyRegistry:
     households: dict[str, int] = field(default_factory=dict)
     road_lines: dict[str, int] = field(default_factory=dict)
     cases: dict[str, int] = field(default_factory=dict)
+    disputes: dict[str, int] = field(default_factory=dict)
 
 
 def _area(grid: str) -> dict[str, str]:
@@ -124,3 +126,28 @@ def _add_cases(session: Session, registry: TinyRegistry) -> None:
     for key, point in (("a", (117.1, 32.2)), ("b", (117.1, 32.7))):
         outcome = report(session, centre, Report("0501", *point, description=f"井盖{key}"), source="centre")
         registry.cases[key] = outcome.case.id
+    _add_disputes(session, registry, centre)
+
+
+def _add_disputes(session: Session, registry: TinyRegistry, centre: Any) -> None:
+    """One dispute in grid A1 ("a") and one in grid B1 ("b")."""
+
+    from civicgrid.disputes.categories import seed_dispute_categories
+    from civicgrid.disputes.service import create_dispute
+
+    seed_dispute_categories(session)
+    for key, point in (("a", (117.12, 32.21)), ("b", (117.12, 32.71))):
+        dispute = create_dispute(
+            session,
+            centre,
+            {
+                "dispute_category": "04",
+                "lon": point[0],
+                "lat": point[1],
+                "summary": f"邻里纠纷{key}",
+                "people_count": 2,
+                "resolution_deadline": date(2099, 1, 1),
+                "parties": [],
+            },
+        )
+        registry.disputes[key] = dispute.id

@@ -85,7 +85,9 @@ def settled(page: Page) -> Page:
 
 def test_report_with_photo_and_position_then_act_offline(phone: tuple[BrowserContext, Page], worker: Api) -> None:
     context, page = phone
-    sign_in(page, "/m/")
+    sign_in(page, "/m/")  # the sign-in page is a desktop page; what follows is the phone's own
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
     page.get_by_test_id("m-report-entry").click()
     page.wait_for_url("**/m/cases/new")
     expect(page.get_by_test_id("m-report-location")).to_contain_text("已定位")
@@ -135,15 +137,23 @@ def test_report_with_photo_and_position_then_act_offline(phone: tuple[BrowserCon
     expect(page.get_by_test_id("m-action-escalate")).to_be_disabled()
     screenshot(settled(page), "field-offline-queued")
     assert worker.get(f"/api/v1/cases/{case['id']}")["status"] == "accepted"
+    # The inbox shows the last answer kept on the phone.
+    page.locator(".van-nav-bar__left").click()
+    page.wait_for_url("**/m/cases*")
+    expect(page.get_by_test_id("m-cases-stale")).to_contain_text("离线数据")
+    expect(page.get_by_test_id(f"m-case-{case['id']}").locator("[data-role=m-case-queued]")).to_have_text("等待同步")
+    screenshot(settled(page), "field-inbox-offline")
 
     # Back online: the queue replays by itself (or "sync now"), and the server has the action once.
     context.set_offline(False)
     expect(page.get_by_test_id("m-sync-banner")).to_be_hidden()
+    page.get_by_test_id(f"m-case-{case['id']}").click()
     expect(page.get_by_test_id("m-case-status")).to_have_text("处置中")
     after = worker.get(f"/api/v1/cases/{case['id']}")
     assert after["status"] == "in_progress"
     assert [e["action"] for e in after["timeline"]] == ["report", "start"]
     screenshot(settled(page), "field-synced")
+    assert urls and not [u for u in urls if "element-plus" in u]  # the phone pages load no Element Plus
 
 
 def test_an_action_queued_offline_conflicts_with_a_change_on_the_server(

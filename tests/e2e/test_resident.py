@@ -54,6 +54,8 @@ def settled(page: Page) -> Page:
 
 def test_resident_reports_anonymously_tracks_and_rates(resident_phone: Page, server_url: str) -> None:
     page = resident_phone
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
     page.goto("/r/")
     expect(page.get_by_test_id("r-report")).to_be_visible()
     expect(page).to_have_url(f"{server_url}/r/")  # public: no sign-in asked
@@ -132,3 +134,4 @@ def test_resident_reports_anonymously_tracks_and_rates(resident_phone: Page, ser
     # The device remembers the report.
     page.goto("/r/mine")
     expect(page.locator("[data-role=r-mine-item]").first).to_contain_text(code)
+    assert not [u for u in urls if "element-plus" in u]  # a resident's phone loads no Element Plus

@@ -15,6 +15,7 @@ const lastResult = shallowRef<SyncResult | null>(null)
 let started = false
 /** cache key of the ids of the cases reported from this phone ("reported by me") */
 export const MINE_KEY = 'mine:ids'
+const RETRY_MS = 60_000
 
 async function reload(): Promise<void> {
   try {
@@ -56,6 +57,10 @@ function start(): void {
     online.value = false
   })
   void reload().then(() => sync())
+  // A server that was down (5xx) or a network that came back without an `online` event: try again now and then.
+  setInterval(() => {
+    if (online.value && !syncing.value && items.value.some((i) => i.state === 'pending')) void sync()
+  }, RETRY_MS)
 }
 
 /** What became of one submitted item: applied now, or still in the queue (waiting, conflict, failed). */

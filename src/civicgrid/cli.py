@@ -277,6 +277,7 @@ def audit_verify() -> None:
 @cases_cli.command("scan-sla")
 def cases_scan_sla() -> None:
     """Raise the yellow and red supervision cards due now (servers do it every CIVICGRID_SLA_SCAN_SECONDS)."""
+    import civicgrid.models  # noqa: F401 - every table the scan's writes refer to
     from civicgrid.cases.supervision import scan
 
     database = _database(_settings())

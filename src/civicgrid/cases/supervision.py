@@ -21,10 +21,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Integer, and_, any_, exists, insert, literal, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from civicgrid.audit import service as audit
 from civicgrid.cases import events
@@ -38,10 +40,11 @@ ACCEPT_STAGE = ("reported", "escalated")
 HANDLE_STAGE = ("accepted", "dispatched", "in_progress", "returned")
 SUPERVISED = ACCEPT_STAGE + HANDLE_STAGE
 BATCH_SIZE = 5000
-_INSERT_CHUNK = 500  # rows per INSERT … VALUES (7 parameters each, far below SQLite's limit)
+# The cases are re-read right after a set-based UPDATE; no need to search the identity map for them.
+_NO_SYNC = {"synchronize_session": False}
 _ACTOR = "system"
 
-Progress = Callable[[int, int], None]  # (cases scanned so far, cases to scan)
+Progress = Callable[[int, int], None]  # (open cases scanned so far, open cases to scan)
 Wanted = tuple[int, int, str, str]  # (case id, cycle, stage, colour)
 
 
@@ -69,10 +72,17 @@ def _due_cards(row: Any, now: datetime) -> list[Wanted]:
     return cards
 
 
+def _among(session: Session, column: QueryableAttribute[int], ids: Sequence[int]) -> ColumnElement[bool]:
+    """`column IN ids`; on PostgreSQL as `= ANY(array)`, one parameter instead of thousands."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(list(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)
+
+
 def _existing(session: Session, case_ids: Sequence[int]) -> set[Wanted]:
     rows = session.execute(
         select(CaseCard.case_id, CaseCard.cycle, CaseCard.stage, CaseCard.colour).where(
-            CaseCard.case_id.in_(case_ids), CaseCard.serial == 0, CaseCard.stage.in_(("accept", "handle"))
+            _among(session, CaseCard.case_id, case_ids), CaseCard.serial == 0, CaseCard.stage.in_(("accept", "handle"))
         )
     )
     return {(int(a), int(b), str(c), str(d)) for a, b, c, d in rows}
@@ -81,23 +91,18 @@ def _existing(session: Session, case_ids: Sequence[int]) -> set[Wanted]:
 def insert_cards(session: Session, wanted: Sequence[Wanted], now: datetime) -> list[Wanted]:
     """Insert automatic cards, skipping any that exist (even one another scanner is inserting now);
     the cards this call inserted."""
+    if not wanted:
+        return []
     dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    inserted: list[Wanted] = []
-    for start in range(0, len(wanted), _INSERT_CHUNK):
-        chunk = wanted[start : start + _INSERT_CHUNK]
-        statement = (
-            dialect_insert(CaseCard)
-            .values(
-                [
-                    {"case_id": c, "cycle": y, "stage": s, "colour": k, "serial": 0, "raised_at": now}
-                    for c, y, s, k in chunk
-                ]
-            )
-            .on_conflict_do_nothing()
-            .returning(CaseCard.case_id, CaseCard.cycle, CaseCard.stage, CaseCard.colour)
-        )
-        inserted.extend((int(a), int(b), str(c), str(d)) for a, b, c, d in session.execute(statement))
-    return inserted
+    statement = (
+        dialect_insert(CaseCard)
+        .on_conflict_do_nothing()
+        .returning(CaseCard.case_id, CaseCard.cycle, CaseCard.stage, CaseCard.colour)
+    )
+    rows = [{"case_id": c, "cycle": y, "stage": s, "colour": k, "serial": 0, "raised_at": now} for c, y, s, k in wanted]
+    # One compiled statement, executed as multi-row batches (insertmanyvalues) by the Core connection.
+    result = session.connection().execute(statement, rows)
+    return [(int(a), int(b), str(c), str(d)) for a, b, c, d in result]
 
 
 def _record(session: Session, inserted: Sequence[Wanted], now: datetime) -> list[events.RaisedCards]:
@@ -105,13 +110,20 @@ def _record(session: Session, inserted: Sequence[Wanted], now: datetime) -> list
     red_ids = sorted({c for c, _y, _s, k in inserted if k == "red"})
     yellow_ids = sorted({c for c, _y, _s, k in inserted if k == "yellow"} - set(red_ids))
     if red_ids:
-        session.execute(update(Case).where(Case.id.in_(red_ids)).values(card="red"))
+        session.execute(
+            update(Case).where(_among(session, Case.id, red_ids)).values(card="red"), execution_options=_NO_SYNC
+        )
     if yellow_ids:
-        session.execute(update(Case).where(Case.id.in_(yellow_ids), Case.card.is_(None)).values(card="yellow"))
+        session.execute(
+            update(Case).where(_among(session, Case.id, yellow_ids), Case.card.is_(None)).values(card="yellow"),
+            execution_options=_NO_SYNC,
+        )
     ids = sorted({c for c, *_ in inserted})
     cases = {
         case.id: case
-        for case in session.scalars(select(Case).where(Case.id.in_(ids)).execution_options(populate_existing=True))
+        for case in session.scalars(
+            select(Case).where(_among(session, Case.id, ids)).execution_options(populate_existing=True)
+        )
     }
     raised: dict[int, events.RaisedCards] = {}
     entries = []
@@ -137,8 +149,32 @@ def _record(session: Session, inserted: Sequence[Wanted], now: datetime) -> list
                 "created_at": now,
             }
         )
-    session.execute(insert(CaseAction), entries)
+    session.connection().execute(insert(CaseAction), entries)
     return list(raised.values())
+
+
+def _due_without_card(now: datetime) -> ColumnElement[bool]:
+    """Open cases past a deadline of their stage whose card for it is missing (decided inside the database,
+    so a scan that finds nothing new reads little more than the open cases' index entries)."""
+
+    def missing(stage: str, colour: str) -> ColumnElement[bool]:
+        return ~exists().where(
+            CaseCard.case_id == Case.id,
+            CaseCard.cycle == Case.cycle,
+            CaseCard.stage == stage,
+            CaseCard.colour == colour,
+            CaseCard.serial == 0,
+        )
+
+    def stage_due(statuses: tuple[str, ...], stage: str, yellow: Any, red: Any) -> ColumnElement[bool]:
+        late = or_(and_(yellow <= now, missing(stage, "yellow")), and_(red <= now, missing(stage, "red")))
+        return and_(Case.status.in_(statuses), late)
+
+    # One branch per stage, each led by its statuses, so the database can use the status index for both.
+    return or_(
+        stage_due(ACCEPT_STAGE, "accept", Case.accept_due, Case.accept_red_due),
+        stage_due(HANDLE_STAGE, "handle", Case.handle_due, Case.handle_red_due),
+    )
 
 
 def scan(
@@ -148,10 +184,14 @@ def scan(
     batch_size: int = BATCH_SIZE,
     progress: Progress | None = None,
 ) -> ScanResult:
-    """Raise the cards that are due on the open cases (in the caller's unit of work; never commits)."""
+    """Raise the cards that are due on the open cases (in the caller's unit of work; never commits);
+    `progress(scanned, total)` is called after each batch."""
     now = now or utcnow()
     result = ScanResult()
-    total = session.scalar(select(func.count()).where(Case.status.in_(SUPERVISED))) or 0
+    # The open cases' ids come from the status index alone; each batch is then checked by primary key.
+    # (Sorted here: ORDER BY would lead SQLite to walk the whole table in id order instead.)
+    ids = sorted(session.scalars(select(Case.id).where(Case.status.in_(SUPERVISED))))
+    due = _due_without_card(now)
     columns = (
         Case.id,
         Case.cycle,
@@ -162,27 +202,21 @@ def scan(
         Case.handle_red_due,
     )
     raised: list[events.RaisedCards] = []
-    last_id = 0
-    while True:
-        rows = session.execute(
-            select(*columns).where(Case.status.in_(SUPERVISED), Case.id > last_id).order_by(Case.id).limit(batch_size)
-        ).all()
-        if not rows:
-            break
-        last_id = rows[-1].id
-        result.scanned += len(rows)
+    for start in range(0, len(ids), batch_size):
+        batch = ids[start : start + batch_size]
+        rows = session.execute(select(*columns).where(_among(session, Case.id, batch), due)).all()
         wanted = [card for row in rows for card in _due_cards(row, now)]
         if wanted:
             have = _existing(session, sorted({w[0] for w in wanted}))
             wanted = [w for w in wanted if w not in have]
-        if wanted:
-            inserted = insert_cards(session, wanted, now)
-            if inserted:
-                raised.extend(_record(session, inserted, now))
-                result.red += sum(1 for w in inserted if w[3] == "red")
-                result.yellow += sum(1 for w in inserted if w[3] == "yellow")
+        inserted = insert_cards(session, wanted, now)
+        if inserted:
+            raised.extend(_record(session, inserted, now))
+            result.red += sum(1 for w in inserted if w[3] == "red")
+            result.yellow += sum(1 for w in inserted if w[3] == "yellow")
+        result.scanned += len(batch)
         if progress is not None:
-            progress(result.scanned, max(total, result.scanned))
+            progress(result.scanned, len(ids))
     if raised:
         events.cards_raised(session, raised)
         audit.record(

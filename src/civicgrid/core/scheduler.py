@@ -87,8 +87,8 @@ def periodic(
 
 
 def load_tasks() -> dict[str, PeriodicTask]:
-    """Every registered task (importing the modules that register them)."""
-    for module in TASK_MODULES:
+    """Every registered task (importing the modules that register them, and every table they may touch)."""
+    for module in ("civicgrid.models", *TASK_MODULES):
         importlib.import_module(module)
     return dict(_tasks)
 

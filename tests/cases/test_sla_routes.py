@@ -10,7 +10,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select, update
 
 from civicgrid.audit.models import AuditRecord
-from civicgrid.authz.permissions import ROLE_PERMISSIONS, Role
 from civicgrid.cases.models import Case
 from civicgrid.cases.supervision import scan
 from civicgrid.core.clock import utcnow
@@ -20,12 +19,6 @@ from tests.support.api import assert_error, auth_headers
 from tests.support.city import TinyCity
 
 RULES = "/api/v1/cases/sla-rules"
-
-
-@pytest.fixture
-def case_admin(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Give the administrator role case:admin for these tests (see the report: no role holds it yet)."""
-    monkeypatch.setitem(ROLE_PERMISSIONS, Role.admin, ROLE_PERMISSIONS[Role.admin] | {"case:admin"})
 
 
 def _set(db: Database, case_id: int, **values: Any) -> None:
@@ -103,9 +96,7 @@ def _audited(db: Database, action: str) -> int:
         return session.scalar(select(func.count()).where(AuditRecord.action == action)) or 0
 
 
-def test_case_administrators_keep_the_sla_rules(
-    client: TestClient, db: Database, cases_city: TinyCity, case_admin: None
-) -> None:
+def test_case_administrators_keep_the_sla_rules(client: TestClient, db: Database, cases_city: TinyCity) -> None:
     admin = auth_headers(client, "admin")
     police = cases_city.units["dept-police"]
     body = {"category_code": "0201", "unit_id": police, "accept_days": 0.5, "handle_days": 3}
@@ -140,9 +131,7 @@ def test_case_administrators_keep_the_sla_rules(
     assert _audited(db, "case_sla_rule.delete") == 1
 
 
-def test_sla_rules_are_refused_whole_with_every_problem(
-    client: TestClient, cases_city: TinyCity, case_admin: None
-) -> None:
+def test_sla_rules_are_refused_whole_with_every_problem(client: TestClient, cases_city: TinyCity) -> None:
     admin = auth_headers(client, "admin")
     bad = {
         "category_code": "9999",
@@ -171,9 +160,7 @@ def test_sla_rules_are_refused_whole_with_every_problem(
     assert assert_error(shrink, 422)["details"][0]["field"] == "red_accept_days"
 
 
-def test_a_rule_sets_the_deadlines_of_new_cases(
-    client: TestClient, db: Database, as_user: Any, case_admin: None
-) -> None:
+def test_a_rule_sets_the_deadlines_of_new_cases(client: TestClient, db: Database, as_user: Any) -> None:
     admin = auth_headers(client, "admin")
     rule = {"category_code": "0501", "accept_days": 3, "handle_days": 7, "red_handle_days": 8}
     assert client.post(RULES, json=rule, headers=admin).status_code == 201
@@ -183,3 +170,11 @@ def test_a_rule_sets_the_deadlines_of_new_cases(
         assert stored is not None and stored.handle_due and stored.handle_red_due
         assert stored.handle_red_due - stored.handle_due < timedelta(days=4)  # 1 working day apart (+ a weekend)
         assert stored.handle_due - utcnow() > timedelta(days=6)
+
+
+def test_administrators_hold_case_admin() -> None:
+    """Categories and SLA rules are configuration: the administrators keep them, operators do not."""
+    from civicgrid.authz.permissions import ROLE_PERMISSIONS, Role
+
+    holders = sorted(role.value for role, codes in ROLE_PERMISSIONS.items() if "case:admin" in codes)
+    assert holders == [Role.admin.value]

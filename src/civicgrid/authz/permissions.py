@@ -76,6 +76,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.admin: frozenset(
         _EVERYONE_SIGNED_IN
         | {"geo:import", "org:write", "user:read", "user:write", "apikey:write", "codes:write", "calendar:write"}
+        | {"case:admin"}
     ),
     Role.center_operator: frozenset(
         _EVERYONE_SIGNED_IN
@@ -91,8 +92,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         _EVERYONE_SIGNED_IN | _REGISTRY_READ | {"person:pii"} | _CASE_WORK | {"dispute:read"}
     ),
     Role.community_staff: frozenset(
-        _EVERYONE_SIGNED_IN | {"person:review", "registry:import"} | _REGISTRY_COLLECT | _CARE | _CASE_WORK
-        | {"case:supervise"} | _DISPUTES
+        _EVERYONE_SIGNED_IN
+        | {"person:review", "registry:import"}
+        | _REGISTRY_COLLECT
+        | _CARE
+        | _CASE_WORK
+        | {"case:supervise"}
+        | _DISPUTES
     ),
     Role.grid_worker: frozenset(_EVERYONE_SIGNED_IN | _REGISTRY_COLLECT | _CARE | _CASE_WORK | _DISPUTES),
     Role.volunteer: frozenset(_EVERYONE_SIGNED_IN | {"case:report"}),

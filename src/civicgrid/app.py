@@ -46,8 +46,8 @@ def _api_router() -> APIRouter:
     from civicgrid.cases.measures_routes import router as case_measures_router
     from civicgrid.cases.public_routes import router as public_cases_router
     from civicgrid.cases.routes import router as cases_router
-    from civicgrid.core.calendar_routes import router as calendar_router
     from civicgrid.cases.sla_routes import router as case_supervision_router
+    from civicgrid.core.calendar_routes import router as calendar_router
     from civicgrid.core.job_routes import router as jobs_router
     from civicgrid.disputes.routes import router as disputes_router
     from civicgrid.geo.routes import router as geo_router
@@ -80,9 +80,9 @@ def _api_router() -> APIRouter:
         case_attachments_router,
         hotline_router,
         case_measures_router,  # before cases_router: /cases/measures is not a case id
+        case_supervision_router,  # before cases_router: /cases/sla-rules is not a case id
         cases_router,
         public_cases_router,
-        case_supervision_router,  # before cases_router: /cases/sla-rules is not a case id
         disputes_router,
     )
     for router in routers:
@@ -102,13 +102,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         # Live updates (LISTEN/NOTIFY on PostgreSQL); stopping the broadcaster ends every open stream.
         app.state.broadcaster.start()
         broadcast.install(app.state.broadcaster)
-        yield
-        broadcast.uninstall(app.state.broadcaster)
         # Periodic tasks (the SLA scan); every process may run one: a lease table lets one act per period.
         app.state.scheduler = _start_scheduler(database, settings)
-        app.state.broadcaster.stop()
+        yield
         if app.state.scheduler is not None:
             app.state.scheduler.stop()
+        broadcast.uninstall(app.state.broadcaster)
+        app.state.broadcaster.stop()
         runner = getattr(app.state, "job_runner", None)
         if runner is not None:
             runner.shutdown(wait=False)
@@ -174,8 +174,6 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     return app
 
 
-def _content_security_policy(settings: Settings) -> str:
-    """No third-party scripts ever; a configured basemap may load styles, tiles and glyphs over https."""
 def _start_scheduler(database: Database, settings: Settings) -> Scheduler | None:
     if not settings.runs_scheduler or not inspect(database.engine).has_table(ScheduleLease.__tablename__):
         return None
@@ -186,6 +184,8 @@ def _start_scheduler(database: Database, settings: Settings) -> Scheduler | None
     return scheduler
 
 
+def _content_security_policy(settings: Settings) -> str:
+    """No third-party scripts ever; a configured basemap may load styles, tiles and glyphs over https."""
     remote = " https:" if settings.map_style_url else ""
     return (
         "default-src 'self'; script-src 'self'; worker-src 'self' blob:; child-src blob:; "

@@ -84,7 +84,9 @@ def test_co_handlers_must_report_before_the_lead_completes(as_user: Any, cases_c
     community.act(case["id"], "dispatch", lead_unit_id=cases_city.units["dept-police"], co_unit_ids=[urban_id])
     police.act(case["id"], "sign")
     error = police.act(case["id"], "handle", note="done", status=409)
-    assert error["error"]["code"] == "co_handlers_pending" and error["error"]["details"]["pending_unit_ids"] == [urban_id]
+    assert error["error"]["code"] == "co_handlers_pending" and error["error"]["details"]["pending_unit_ids"] == [
+        urban_id
+    ]
 
 
 def test_refusals_name_what_is_allowed_and_change_nothing(as_user: Any, db: Database) -> None:
@@ -219,3 +221,12 @@ def test_list_filters(as_user: Any) -> None:
     page: dict[str, Any] = operator.get("/cases", open_only=True, sort="reported_at")
     assert page["total"] == 2
     assert_error(operator.client.get("/api/v1/cases?sort=nope", headers=operator.headers), 422)
+
+
+def test_mine_lists_the_cases_one_reported(as_user: Any) -> None:
+    worker, operator = as_user("worker.a1"), as_user("operator")
+    own = worker.report()["case"]
+    operator.report(point=IN_A2, category="0502", description="垃圾")
+    assert [c["id"] for c in worker.get("/cases", mine=True)["items"]] == [own["id"]]
+    assert operator.get("/cases", mine=True)["total"] == 1
+    assert operator.get("/cases")["total"] == 2

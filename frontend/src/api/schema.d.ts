@@ -7156,6 +7156,8 @@ export interface operations {
                 until?: string | null;
                 /** @description a case code, or words of the title */
                 q?: string | null;
+                /** @description only the cases you reported yourself */
+                mine?: boolean;
                 /** @description min_lon,min_lat,max_lon,max_lat: only cases in this box (map) */
                 bbox?: string | null;
                 /** @description 1-based page number */

@@ -157,6 +157,7 @@ def list_cases(
     since: datetime | None = None,
     until: datetime | None = None,
     q: Annotated[str | None, Query(max_length=100, description="a case code, or words of the title")] = None,
+    mine: Annotated[bool, Query(description="only the cases you reported yourself")] = False,
     bbox: Annotated[
         str | None, Query(max_length=100, description="min_lon,min_lat,max_lon,max_lat: only cases in this box (map)")
     ] = None,
@@ -164,7 +165,7 @@ def list_cases(
     """Cases you may see, filtered, newest first unless sorted otherwise."""
     filters = service.CaseFilter(
         status, open_only, category_code, source, priority, level, card, district_code, street_code,
-        community_code, grid_code, lead_unit_id, overdue, since, until, q, parse_bbox(bbox) if bbox else None,
+        community_code, grid_code, lead_unit_id, overdue, since, until, q, parse_bbox(bbox) if bbox else None, mine,
     )  # fmt: skip
     query = apply_sort(
         service.query_cases(principal, filters), params.sort, CASE_SORTS, [Case.reported_at.desc(), Case.id.desc()]

@@ -294,6 +294,7 @@ class CaseFilter:
     text: str | None = None
     #: (min_lon, min_lat, max_lon, max_lat): only cases whose point lies in the box (edges included)
     bbox: tuple[float, float, float, float] | None = None
+    mine: bool = False
 
 
 def query_cases(principal: Principal, filters: CaseFilter) -> AnySelect:
@@ -337,6 +338,8 @@ def query_cases(principal: Principal, filters: CaseFilter) -> AnySelect:
     if filters.text:
         escaped = filters.text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(or_(Case.code == filters.text, Case.title.like(f"%{escaped}%", escape="\\")))
+    if filters.mine:
+        query = query.where(Case.reporter_user_id == principal.user_id) if principal.user_id else query.where(false())
     if filters.bbox is not None:
         min_lon, min_lat, max_lon, max_lat = filters.bbox
         query = query.where(Case.lon.between(min_lon, max_lon), Case.lat.between(min_lat, max_lat))

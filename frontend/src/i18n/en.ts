@@ -1,3 +1,4 @@
+import cases from './cases.en'
 import disputes from './disputes.en'
 import field from './field.en'
 import measures from './measures.en'
@@ -23,6 +24,8 @@ const en: Messages = {
     disputes: 'Disputes',
     disputeDesk: 'One-stop desk',
     map: 'Grid map',
+    cases: 'Cases',
+    supervision: 'Supervision board',
     divisions: 'Divisions',
     users: 'Users',
     audit: 'Audit trail',
@@ -163,6 +166,7 @@ const en: Messages = {
     no: 'No',
   },
   registry,
+  cases,
   measures,
   disputes,
   notifications,

@@ -1,4 +1,5 @@
 // Simplified Chinese — the default language. en.ts must have exactly the same keys (checked by tests).
+import cases from './cases.zh-CN'
 import disputes from './disputes.zh-CN'
 import field from './field.zh-CN'
 import measures from './measures.zh-CN'
@@ -23,6 +24,8 @@ const zhCN = {
     disputes: '矛盾纠纷',
     disputeDesk: '一站式受理',
     map: '网格地图',
+    cases: '事件办理',
+    supervision: '督办看板',
     divisions: '行政区划',
     users: '用户管理',
     audit: '审计日志',
@@ -163,6 +166,7 @@ const zhCN = {
     no: '否',
   },
   registry,
+  cases,
   measures,
   disputes,
   notifications,

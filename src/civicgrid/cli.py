@@ -125,10 +125,14 @@ def demo(
     registry_seconds = time.perf_counter() - started - city_seconds
     history = None
     if cases:
+        from civicgrid.core.crypto import configure_keyring
         from civicgrid.demo.cases import build_cases
+        from civicgrid.demo.disputes import build_disputes
 
         with progress_bar() as bar:
             history = build_cases(database, scale=scale, seed=seed, progress=bar)
+            # Dispute records for the class-01 cases (one "disputes" task on the bar).
+            build_disputes(database, seed=seed, keyring=configure_keyring(settings), progress=bar)
     database.dispose()
     counts = stats.counts
     console.print(

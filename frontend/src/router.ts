@@ -81,6 +81,25 @@ const desktopPages: RouteRecordRaw[] = [
         meta: { permission: 'care:read' },
       },
       {
+        path: 'cases',
+        name: 'cases',
+        component: () => import('@/modules/cases/CasesPage.vue'),
+        meta: { permission: 'case:read' },
+      },
+      {
+        path: 'cases/:id(\\d+)',
+        name: 'case',
+        component: () => import('@/modules/cases/CaseDetailPage.vue'),
+        props: true,
+        meta: { permission: 'case:read' },
+      },
+      {
+        path: 'cases/supervision',
+        name: 'supervision',
+        component: () => import('@/modules/cases/SupervisionPage.vue'),
+        meta: { permission: 'case:supervise' },
+      },
+      {
         path: 'disputes',
         name: 'disputes',
         component: () => import('@/modules/disputes/DisputeListPage.vue'),

@@ -4,7 +4,7 @@
  */
 export interface MenuEntry {
   /** route name and i18n key `menu.<name>` */
-  name: 'map' | 'divisions' | 'people' | 'houses' | 'organisations' | 'places' | 'schools' | 'care' | 'measures' | 'disputes' | 'disputeDesk' | 'imports' | 'mobile' | 'users' | 'audit'
+  name: 'map' | 'divisions' | 'cases' | 'supervision' | 'people' | 'houses' | 'organisations' | 'places' | 'schools' | 'care' | 'measures' | 'disputes' | 'disputeDesk' | 'imports' | 'mobile' | 'users' | 'audit'
   path: string
   permission: string
   icon: MenuIcon
@@ -23,6 +23,8 @@ export type MenuIcon =
   | 'FirstAidKit'
   | 'Iphone'
   | 'Upload'
+  | 'Tickets'
+  | 'AlarmClock'
   | 'ChatDotRound'
   | 'Stamp'
 
@@ -35,6 +37,8 @@ export const MENU: readonly MenuEntry[] = [
   { name: 'places', path: '/registry/places', permission: 'organisation:read', icon: 'Place' },
   { name: 'schools', path: '/registry/schools', permission: 'organisation:read', icon: 'School' },
   { name: 'care', path: '/registry/care', permission: 'care:read', icon: 'FirstAidKit' },
+  { name: 'cases', path: '/cases', permission: 'case:read', icon: 'Tickets' },
+  { name: 'supervision', path: '/cases/supervision', permission: 'case:supervise', icon: 'AlarmClock' },
   { name: 'disputes', path: '/disputes', permission: 'dispute:read', icon: 'ChatDotRound' },
   { name: 'disputeDesk', path: '/disputes/desk', permission: 'dispute:read', icon: 'Stamp' },
   { name: 'measures', path: '/cases/measures', permission: 'case:read', icon: 'Document' },

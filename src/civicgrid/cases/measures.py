@@ -31,14 +31,16 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.orm import Session
 
 from civicgrid.authz.policy import area_codes_of, require, require_area
 from civicgrid.authz.scope import LEVEL_ORDER, Level, Principal, level_rank
 from civicgrid.cases.measures_sql import (
     aggregates,
+    cards,
     category_key,
+    durations,
     grouped_percentile,
     overdue_condition,
     per_case,
@@ -163,7 +165,7 @@ def _child_level(division: Division) -> Level:
 
 def _group_key(q: MeasureQuery, division: Division, dialect: str, tz: ZoneInfo, now: datetime) -> ColumnElement[Any]:
     if q.group_by == "area":
-        column: ColumnElement[Any] = getattr(Case, f"{_child_level(division).value}_code")
+        column: ColumnElement[Any] = getattr(Case, f"{_child_level(division).value}_code").expression
         return column
     if q.group_by == "unit":
         return Case.lead_unit_id.expression
@@ -203,8 +205,6 @@ def _figures(row: Any, key: str | None) -> Figures:
         mean_hours=number(row.mean_hours),
         p90_hours=number(getattr(row, "p90_hours", None)),
         open_overdue=int(row.open_overdue or 0),
-        yellow_cards=int(row.yellow_cards or 0),
-        red_cards=int(row.red_cards or 0),
         satisfaction_mean=number(row.satisfaction_mean),
         satisfaction_count=int(row.satisfaction_count or 0),
     )
@@ -236,7 +236,8 @@ def measures(
     if in_sql and dialect == "sqlite":
         raise InvalidInput("SQLite has no percentile aggregate; compute the percentile in Python")
     query, division = _filtered(session, principal, q)
-    inner = per_case(query, _group_key(q, division, dialect, zone, now), dialect, now)
+    key = _group_key(q, division, dialect, zone, now)
+    inner = per_case(query, key, dialect, now)
     figures = aggregates(inner, percentile=in_sql)
     groups: dict[str | None, Figures] = {}
     total: Figures | None = None
@@ -252,15 +253,23 @@ def measures(
             else:
                 groups[_key_text(row.key)] = _figures(row, _key_text(row.key))
     else:
-        for row in session.execute(select(inner.c.key, *figures).group_by(inner.c.key)).all():
+        # Core execution: rows as tuples, without the ORM's result machinery (a million durations at scale).
+        connection = session.connection()
+        for row in connection.execute(select(inner.c.key, *figures).group_by(inner.c.key)).all():
             groups[_key_text(row.key)] = _figures(row, _key_text(row.key))
-        pairs = session.execute(select(inner.c.key, inner.c.hours).where(inner.c.hours.is_not(None))).all()
+        pairs = connection.execute(durations(query, key, dialect)).all()
         keys = [_key_text(k) for k, _ in pairs]
         hours = [h for _, h in pairs]
-        for key, value in grouped_percentile(keys, hours).items():
-            groups[key if key is None else str(key)].p90_hours = value
+        for group, value in grouped_percentile(keys, hours).items():
+            groups[group if group is None else str(group)].p90_hours = value
         total = _sum(list(groups.values()))
         total.p90_hours = grouped_percentile([None] * len(hours), hours).get(None)
+    for row in session.connection().execute(cards(query, key)).all():
+        carded = groups.get(_key_text(row.key))
+        if carded is not None and total is not None:
+            carded.yellow_cards, carded.red_cards = int(row.yellow or 0), int(row.red or 0)
+            total.yellow_cards += carded.yellow_cards
+            total.red_cards += carded.red_cards
     ordered = _named(session, q, division, groups)
     return Measures(
         group_by=q.group_by,
@@ -380,7 +389,8 @@ def summary(
     midnight = local_midnight(now, zone)
     month_ago = now - timedelta(days=30)
     is_open = Case.status.in_(OPEN_STATUSES)
-    recently_closed = and_(Case.closed_at >= month_ago, Case.status == "closed")
+    closed = Case.status == "closed"
+    rating = case((closed, Case.satisfaction))
 
     def scalar(column: Any, *conditions: ColumnElement[bool]) -> Any:
         return base.where(*conditions).with_only_columns(column, maintain_column_froms=True).scalar_subquery()
@@ -388,13 +398,14 @@ def summary(
     row = session.execute(
         select(
             scalar(func.count(), Case.reported_at >= midnight).label("new_today"),
-            scalar(func.count(), Case.closed_at >= midnight, Case.status == "closed").label("closed_today"),
+            # The status goes into the sum, not the filter, so SQLite keeps to the closed_at index.
+            scalar(func.sum(case((closed, 1), else_=0)), Case.closed_at >= midnight).label("closed_today"),
             scalar(func.count(), is_open).label("open"),
             scalar(func.count(), overdue_condition(now)).label("overdue"),
             scalar(func.count(), is_open, Case.card == "yellow").label("yellow_cards"),
             scalar(func.count(), is_open, Case.card == "red").label("red_cards"),
-            scalar(func.avg(Case.satisfaction), recently_closed).label("satisfaction_mean"),
-            scalar(func.count(Case.satisfaction), recently_closed).label("satisfaction_count"),
+            scalar(func.avg(rating), Case.closed_at >= month_ago).label("satisfaction_mean"),
+            scalar(func.count(rating), Case.closed_at >= month_ago).label("satisfaction_count"),
         )
     ).one()
     return Summary(
@@ -402,7 +413,7 @@ def summary(
         area_name=division.name,
         as_of=now,
         new_today=int(row.new_today),
-        closed_today=int(row.closed_today),
+        closed_today=int(row.closed_today or 0),
         open=int(row.open),
         overdue=int(row.overdue),
         yellow_cards=int(row.yellow_cards),

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select
+from sqlalchemy import ColumnClause, ColumnElement, and_, case, func, literal, or_
 
 from civicgrid.cases.models import LEVELS, OPEN_STATUSES, Case, CaseCard
 from civicgrid.core.db import AnySelect
@@ -112,32 +112,36 @@ def category_key(category_level: str) -> ColumnElement[str]:
 
 
 def per_case(query: AnySelect, key: ColumnElement[Any], dialect: str, now: datetime) -> Any:
-    """A subquery with one row per case of `query`: its group key and the values the aggregates need."""
+    """A subquery with one row per case of `query`: its group key and the values the aggregates need.
+
+    On SQLite a plain column key is wrapped (`coalesce(key, key)`) so the planner scans the table once and
+    sorts the groups instead of walking the key's index and fetching every row through it (twice as slow)."""
     closed = Case.status == "closed"
-    cards = (
-        select(
-            CaseCard.case_id.label("case_id"),
-            func.sum(case((CaseCard.colour == "yellow", 1), else_=0)).label("yellow"),
-            func.sum(case((CaseCard.colour == "red", 1), else_=0)).label("red"),
-        )
-        .group_by(CaseCard.case_id)
-        .subquery("cards")
-    )
+    if dialect == "sqlite" and isinstance(key, ColumnClause):
+        key = func.coalesce(key, key)
+    return query.with_only_columns(
+        key.label("key"),
+        case((closed, 1), else_=0).label("closed"),
+        case((and_(closed, Case.closed_at <= Case.handle_due), 1), else_=0).label("on_time"),
+        case((closed, Case.closure_level)).label("closure_level"),
+        case((closed, handling_hours(dialect))).label("hours"),
+        case((overdue_condition(now), 1), else_=0).label("overdue"),
+        Case.satisfaction.label("satisfaction"),
+        maintain_column_froms=True,
+    ).subquery("measured")
+
+
+def cards(query: AnySelect, key: ColumnElement[Any]) -> AnySelect:
+    """Yellow and red cards raised on the cases of `query`, per group (a small join: few cases carry cards)."""
     return (
         query.with_only_columns(
             key.label("key"),
-            case((closed, 1), else_=0).label("closed"),
-            case((and_(closed, Case.closed_at <= Case.handle_due), 1), else_=0).label("on_time"),
-            case((closed, Case.closure_level)).label("closure_level"),
-            case((closed, handling_hours(dialect))).label("hours"),
-            case((overdue_condition(now), 1), else_=0).label("overdue"),
-            func.coalesce(cards.c.yellow, 0).label("yellow"),
-            func.coalesce(cards.c.red, 0).label("red"),
-            Case.satisfaction.label("satisfaction"),
+            func.sum(case((CaseCard.colour == "yellow", 1), else_=0)).label("yellow"),
+            func.sum(case((CaseCard.colour == "red", 1), else_=0)).label("red"),
             maintain_column_froms=True,
         )
-        .outerjoin(cards, cards.c.case_id == Case.id)
-        .subquery("measured")
+        .join(CaseCard, CaseCard.case_id == Case.id)
+        .group_by(key)
     )
 
 
@@ -150,14 +154,22 @@ def aggregates(inner: Any, *, percentile: bool) -> list[ColumnElement[Any]]:
         *(func.sum(case((inner.c.closure_level == level, 1), else_=0)).label(f"at_{level}") for level in LEVELS),
         func.avg(inner.c.hours).label("mean_hours"),
         func.sum(inner.c.overdue).label("open_overdue"),
-        func.sum(inner.c.yellow).label("yellow_cards"),
-        func.sum(inner.c.red).label("red_cards"),
         func.avg(inner.c.satisfaction).label("satisfaction_mean"),
         func.count(inner.c.satisfaction).label("satisfaction_count"),
     ]
     if percentile:
         columns.append(func.percentile_cont(P90).within_group(inner.c.hours).label("p90_hours"))
     return columns
+
+
+def durations(query: AnySelect, key: ColumnElement[Any], dialect: str) -> AnySelect:
+    """(group key, hours from report to closure) of every closed case of `query`, for the percentile in Python.
+
+    Most cases are closed, so the status is tested through an expression: SQLite would otherwise walk the
+    status index and fetch nine rows in ten through it, slower than reading the table."""
+    return query.with_only_columns(
+        key.label("key"), handling_hours(dialect).label("hours"), maintain_column_froms=True
+    ).where(func.coalesce(Case.status, "") == "closed")
 
 
 def grouped_percentile(groups: Sequence[Hashable], values: Sequence[float], q: float = P90) -> dict[Hashable, float]:

@@ -68,7 +68,9 @@ class Settings(BaseSettings):
     # Open311 GeoReport v2 (/open311/v2/, docs/open311.md): the discovery document's contact and key service, and
     # the category classes never published through its unauthenticated GET (01 矛盾纠纷, 02 治安隐患).
     open311_contact: str = "蚌埠市综治中心 (the city's comprehensive-governance centre)"
-    open311_key_service: str = "API keys are issued by the platform's administrators (role resident); see docs/open311.md"
+    open311_key_service: str = (
+        "API keys are issued by the platform's administrators (role resident); see docs/open311.md"
+    )
     open311_hidden_classes: list[str] = Field(default_factory=lambda: ["01", "02"])
     # Background jobs (imports) run on this many threads per server process.
     job_workers: int = Field(default=2, ge=1, le=32)

@@ -281,6 +281,7 @@ def test_a_case_from_report_to_rating_each_step_by_its_person(
         "层级：网格 → 社区/村",
     ]:
         expect(timeline).to_contain_text(label)
+    expect(worker.locator(".el-message")).to_have_count(0, timeout=10_000)  # the toasts have gone
     screenshot(worker, "case-detail-closed")
 
 

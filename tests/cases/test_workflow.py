@@ -64,7 +64,7 @@ def test_escalation_dispatch_co_handling_verification_and_rating(as_user: Any, c
     case = worker.act(case["id"], "pass")["case"]
     assert case["status"] == "closed" and case["closure_level"] == "community"
     case = resident.act(case["id"], "rate", satisfaction=5, note="很快")["case"]
-    assert case["satisfaction"] == 5
+    assert case["satisfaction"] == 5 and "rate" not in case["allowed_actions"]
     resident.act(case["id"], "rate", satisfaction=4, status=409)
 
 

@@ -142,7 +142,9 @@ def _is_verifier(session: Session, principal: Principal, case: Case) -> bool:
 
 
 def allowed_actions(session: Session, principal: Principal, case: Case) -> list[str]:
-    return flows.allowed_actions(case.status, capacities_of(session, principal, case))
+    allowed = flows.allowed_actions(case.status, capacities_of(session, principal, case))
+    # A case is rated once; the table allows `rate` on any closed case, the rating itself says it is done.
+    return [a for a in allowed if not (a == "rate" and case.satisfaction is not None)]
 
 
 @dataclass

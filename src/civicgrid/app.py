@@ -50,6 +50,7 @@ def _api_router() -> APIRouter:
     from civicgrid.core.calendar_routes import router as calendar_router
     from civicgrid.core.job_routes import router as jobs_router
     from civicgrid.disputes.routes import router as disputes_router
+    from civicgrid.geo.public_routes import router as public_map_router
     from civicgrid.geo.routes import router as geo_router
     from civicgrid.notifications.routes import router as notifications_router
     from civicgrid.notifications.stream import router as stream_router
@@ -67,6 +68,7 @@ def _api_router() -> APIRouter:
         keys_router,
         audit_router,
         geo_router,
+        public_map_router,
         org_router,
         codes_router,
         care_router,

@@ -41,6 +41,7 @@ SELF_OR_PUBLIC = {
     ("GET", "/api/v1/meta"),
     ("POST", "/api/v1/notifications/read-all"),  # only ever the caller's own notifications
     ("POST", "/api/v1/stream/ticket"),  # a ticket for the caller's own live stream
+    ("GET", "/api/v1/public/map/areas"),  # public: administrative boundaries, code and name only
 }
 
 # Reads that take their question in a POST body (too large for a query string).

@@ -1402,6 +1402,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/public/map/areas": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Areas
+         * @description The city outline and its districts (or streets), code and name only, simplified for display.
+         *
+         *     Public: no sign-in. Cacheable for an hour (Cache-Control), revalidated by its ETag (If-None-Match
+         *     answers 304 when nothing changed).
+         */
+        get: operations["public_map_areas"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/registry/care": {
         parameters: {
             query?: never;
@@ -2328,6 +2351,50 @@ export interface components {
             role: string;
             /** Scope Division Code */
             scope_division_code: string;
+        };
+        /** AreaFeature */
+        AreaFeature: {
+            geometry: components["schemas"]["BoundaryGeometry"];
+            /** Id */
+            id: string;
+            properties: components["schemas"]["AreaProperties"];
+            /**
+             * Type
+             * @default Feature
+             * @constant
+             */
+            type: "Feature";
+        };
+        /** AreaProperties */
+        AreaProperties: {
+            /** Code */
+            code: string;
+            /** Name */
+            name: string;
+        };
+        /** AreasOut */
+        AreasOut: {
+            /**
+             * City Codes
+             * @description the codes of the features that are city outlines (listed first)
+             */
+            city_codes: string[];
+            /**
+             * Features
+             * @description the city outlines, then the areas of `level` by code
+             */
+            features: components["schemas"]["AreaFeature"][];
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "district" | "street";
+            /**
+             * Type
+             * @default FeatureCollection
+             * @constant
+             */
+            type: "FeatureCollection";
         };
         /** AssignmentIn */
         AssignmentIn: {
@@ -12402,6 +12469,90 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+        };
+    };
+    public_map_areas: {
+        parameters: {
+            query?: {
+                /** @description the areas to draw inside the city outline */
+                level?: "district" | "street";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AreasOut"];
+                };
+            };
+            /** @description not modified since the version named in If-None-Match */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
             };
         };
     };

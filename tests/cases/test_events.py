@@ -13,6 +13,7 @@ from civicgrid.authz.scope import Principal
 from civicgrid.core.broadcast import Broadcaster, Event
 from civicgrid.core.db import Database
 from tests.cases.conftest import IN_A1
+from tests.support import aio
 from tests.support.city import GRID_A1, TinyCity
 
 
@@ -48,7 +49,7 @@ def _events_seen_by(
             subscription.unsubscribe()
         return seen
 
-    return asyncio.run(asyncio.wait_for(scenario(), 30))
+    return aio.run(scenario(), 30)
 
 
 def test_dispatch_notifies_the_departments_staff_and_not_the_dispatcher(as_user: Any, cases_city: TinyCity) -> None:

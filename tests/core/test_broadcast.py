@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import pytest
 from sqlalchemy import text
+from tests.support import aio
 
 from civicgrid.authz.permissions import ROLE_PERMISSIONS, Role
 from civicgrid.authz.scope import Level, Principal, Scope
@@ -41,7 +42,7 @@ AREA_B1 = {**AREA_A1, Level.street: "340303002", Level.community: "340303002001"
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
-    return asyncio.run(asyncio.wait_for(coro, 10))
+    return aio.run(coro, 10)
 
 
 def principal(

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
+from tests.support import aio
 from tests.support.city import TinyCity
 
 from civicgrid.audit.models import AuditRecord
@@ -95,7 +95,7 @@ def test_the_event_reaches_the_recipients_only_after_commit(
             events.append(event)
         return events
 
-    (event,) = asyncio.run(scenario())
+    (event,) = aio.run(scenario())
     assert event.topic == service.TOPIC
     assert event.payload == {"kind": "card", "title": "红牌督办：CG-3", "object_type": "case", "object_id": "3"}
     assert event.audience.user_ids == {a1}
@@ -139,7 +139,7 @@ def test_marking_read_tells_the_accounts_other_screens(
         assert event is not None
         return [event]
 
-    (event,) = asyncio.run(scenario())
+    (event,) = aio.run(scenario())
     assert (event.topic, event.payload) == (service.TOPIC_READ, {"unread": 0})
 
 

@@ -11,6 +11,8 @@ const residentEn: ResidentMessages = {
   locating: 'Locating…',
   locateFailed: 'No position ({problem}); tap the map instead',
   pinned: 'Pinned: {lon}, {lat}',
+  pinnedIn: 'Pinned in {area} ({lon}, {lat})',
+  outside: 'The pin is outside {city} and cannot be sent. Place it inside the city border (the dark thick line).',
   noPin: 'Mark the place on the map',
   category: 'Category',
   description: 'Description',

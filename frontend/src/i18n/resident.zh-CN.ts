@@ -10,6 +10,8 @@ const residentZhCN = {
   locating: '定位中…',
   locateFailed: '无法获取位置（{problem}），请在地图上点选',
   pinned: '已标记：{lon}，{lat}',
+  pinnedIn: '已标记：{area}（{lon}，{lat}）',
+  outside: '标记不在{city}范围内，无法提交。请在地图上的市界（深色粗线）以内重新标记。',
   noPin: '请在地图上标出问题位置',
   category: '问题类别',
   description: '问题描述',

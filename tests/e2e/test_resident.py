@@ -1,13 +1,15 @@
 """The resident's 随手拍 page (/r/, public) in a phone-sized Chromium against the demo city.
 
-Scenario: a resident, not signed in, reports a problem anonymously with a pin on the map and a photo,
-keeps the tracking code, follows the case while the grid worker takes it to closed through the API, and
+Scenario: a resident, not signed in, sees the city's districts on the map (no basemap is configured), is
+warned off a pin outside the city, reports a problem anonymously with a pin in a named district and a
+photo, keeps the tracking code, follows the case while the grid worker takes it to closed through the API, and
 rates the result on the page.
 """
 
 from __future__ import annotations
 
 import io
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -22,6 +24,7 @@ pytestmark = pytest.mark.e2e
 PHONE = {"width": 390, "height": 844}
 # In the demo grid worker's grid, so that account can take the case through to closed.
 LON, LAT = 117.47148, 32.93703
+DISTRICT = "蚌山区"  # the district of that point in the demo city
 
 
 @pytest.fixture
@@ -60,12 +63,32 @@ def test_resident_reports_anonymously_tracks_and_rates(resident_phone: Page, ser
     expect(page.get_by_test_id("r-report")).to_be_visible()
     expect(page).to_have_url(f"{server_url}/r/")  # public: no sign-in asked
 
-    # The pin: "use my location" centres the map there, then a tap places the pin where the problem is.
+    # The map opens on the whole city with its districts drawn (public boundaries, no sign-in).
+    pin_map = page.get_by_test_id("r-map")
+    expect(pin_map).to_have_attribute("data-ready", "true")
+    expect(pin_map).to_have_attribute("data-areas", re.compile(r"^[1-9]\d*$"))
+    assert any("/api/v1/public/map/areas" in u for u in urls)
+    screenshot(page, "resident-map")
+
+    # A tap in the map's margin (left of the city's frame) is outside the city: a clear warning, and the
+    # report cannot be sent.
+    pin_map.click(position={"x": 6, "y": 120})
+    expect(pin_map).to_have_attribute("data-place", "outside")
+    expect(page.get_by_test_id("r-outside")).to_contain_text("蚌埠市")
+    expect(page.get_by_test_id("r-submit")).to_be_disabled()
+    screenshot(page, "resident-outside")
+
+    # The pin: "use my location" centres the map there, then a tap places the pin where the problem is;
+    # the text under the map names its district.
     page.get_by_test_id("r-locate").click()
     expect(page.get_by_test_id("r-pin")).to_contain_text("已标记")
-    expect(page.get_by_test_id("r-map")).to_have_attribute("data-ready", "true")
-    page.get_by_test_id("r-map").click()
-    expect(page.get_by_test_id("r-map")).to_have_attribute("data-pinned", "true")
+    expect(page.get_by_test_id("r-pin")).to_contain_text(DISTRICT)
+    pin_map.click()
+    expect(pin_map).to_have_attribute("data-pinned", "true")
+    expect(pin_map).to_have_attribute("data-place", "area")
+    expect(page.get_by_test_id("r-pin")).to_contain_text(DISTRICT)
+    expect(page.get_by_test_id("r-outside")).to_have_count(0)
+    expect(page.get_by_test_id("r-submit")).to_be_enabled()
 
     page.get_by_test_id("r-category").click()
     page.locator(".van-cascader__option", has_text="市容环境").click()

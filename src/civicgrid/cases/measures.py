@@ -42,11 +42,12 @@ from civicgrid.cases.measures_sql import (
     category_key,
     durations,
     grouped_percentile,
+    open_condition,
     overdue_condition,
     per_case,
     period_key,
 )
-from civicgrid.cases.models import LEVELS, OPEN_STATUSES, Case, CaseCategory
+from civicgrid.cases.models import LEVELS, Case, CaseCategory
 from civicgrid.cases.service import visible_cases
 from civicgrid.core.clock import utcnow
 from civicgrid.core.db import AnySelect
@@ -388,7 +389,8 @@ def summary(
     base = _in_area(visible_cases(principal), division)
     midnight = local_midnight(now, zone)
     month_ago = now - timedelta(days=30)
-    is_open = Case.status.in_(OPEN_STATUSES)
+    dialect = session.get_bind().dialect.name
+    is_open = open_condition(dialect)
     closed = Case.status == "closed"
     rating = case((closed, Case.satisfaction))
 
@@ -401,9 +403,10 @@ def summary(
             # The status goes into the sum, not the filter, so SQLite keeps to the closed_at index.
             scalar(func.sum(case((closed, 1), else_=0)), Case.closed_at >= midnight).label("closed_today"),
             scalar(func.count(), is_open).label("open"),
-            scalar(func.count(), overdue_condition(now)).label("overdue"),
-            scalar(func.count(), is_open, Case.card == "yellow").label("yellow_cards"),
-            scalar(func.count(), is_open, Case.card == "red").label("red_cards"),
+            scalar(func.count(), overdue_condition(now, dialect)).label("overdue"),
+            # Counted inside the open cases (the card index would lead through every carded closed case).
+            scalar(func.sum(case((Case.card == "yellow", 1), else_=0)), is_open).label("yellow_cards"),
+            scalar(func.sum(case((Case.card == "red", 1), else_=0)), is_open).label("red_cards"),
             scalar(func.avg(rating), Case.closed_at >= month_ago).label("satisfaction_mean"),
             scalar(func.count(rating), Case.closed_at >= month_ago).label("satisfaction_count"),
         )
@@ -416,8 +419,8 @@ def summary(
         closed_today=int(row.closed_today or 0),
         open=int(row.open),
         overdue=int(row.overdue),
-        yellow_cards=int(row.yellow_cards),
-        red_cards=int(row.red_cards),
+        yellow_cards=int(row.yellow_cards or 0),
+        red_cards=int(row.red_cards or 0),
         satisfaction_mean_30d=None if row.satisfaction_mean is None else float(row.satisfaction_mean),
         satisfaction_count_30d=int(row.satisfaction_count),
     )

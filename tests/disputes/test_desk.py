@@ -27,8 +27,11 @@ def test_the_list_filters_by_category_scale_outcome_area_and_status(dispute_api:
     operator.post(f"/disputes/{family['id']}/outcome", {"outcome": "resolved", "resolution": "和好"})
 
     def ids(**params: object) -> list[int]:
+        params.setdefault("sort", "resolution_deadline")
         return [d["id"] for d in operator.get("/disputes", **params)["items"]]
 
+    newest_first = [d["id"] for d in operator.get("/disputes")["items"]]
+    assert newest_first == sorted(newest_first, reverse=True)  # the default: the newest report first
     assert ids() == [wages["id"], family["id"], neighbours["id"]]  # nearest deadline first
     assert ids(sort="-people_count,-id") == [wages["id"], family["id"], neighbours["id"]]
     assert ids(dispute_category="11") == [wages["id"]]

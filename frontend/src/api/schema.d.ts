@@ -693,7 +693,8 @@ export interface paths {
         };
         /**
          * List Disputes
-         * @description Disputes of your area, filtered; the nearest resolution deadline first unless sorted otherwise.
+         * @description Disputes of your area, filtered; the newest first unless sorted otherwise (`sort=resolution_deadline`
+         *     puts the nearest deadline first — the desk's due-soon list).
          */
         get: operations["disputes_list"];
         put?: never;

@@ -75,13 +75,14 @@ def list_disputes(
     open_only: Annotated[bool, Query(description="only pending or partly resolved disputes")] = False,
     q: Annotated[str | None, Query(max_length=100, description="a case code, or words of the title")] = None,
 ) -> Page[DisputeOut]:
-    """Disputes of your area, filtered; the nearest resolution deadline first unless sorted otherwise."""
+    """Disputes of your area, filtered; the newest first unless sorted otherwise (`sort=resolution_deadline`
+    puts the nearest deadline first — the desk's due-soon list)."""
     filters = queries.DisputeFilter(dispute_category, scale, outcome, case_status, area_code, overdue, open_only, q)
     query = apply_sort(
         queries.query_disputes(session, principal, filters),
         params.sort,
         DISPUTE_SORTS,
-        [Dispute.resolution_deadline, Dispute.id],
+        [Case.reported_at.desc(), Dispute.id.desc()],
     )
     rows, total = paginate(session, query, params, scalars=False)
     return Page[DisputeOut].of(queries.outs(session, rows), total, params)

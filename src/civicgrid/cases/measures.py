@@ -8,9 +8,9 @@ For the cases the caller may see (`service.visible_cases`) reported in [since, u
   time); the rate is over `closed`;
 - closure-level shares — `closure_level` over `closed`: grid (网格自结率), community, street, district, city;
 - handling time — `closed_at − reported_at` in hours (calendar hours, from report to closure): the mean and
-  the 90th percentile with linear interpolation. PostgreSQL computes it with `percentile_cont(0.9)` in the
-  grouped query; SQLite has no percentile aggregate, so the closed cases' (group, hours) pairs are read in
-  one more query and `grouped_percentile` interpolates the same way (numpy's default, "linear"), so both
+  the 90th percentile with linear interpolation. PostgreSQL computes it with `percentile_cont(0.9)` in a
+  grouped query of its own; SQLite has no percentile aggregate, so the closed cases' (group, hours) pairs
+  are read instead and `grouped_percentile` interpolates the same way (numpy's default, "linear"), so both
   databases give the same figure;
 - `open_overdue` — open now and past the current deadline (acceptance while reported or escalated, handling
   otherwise: `views.is_overdue`);
@@ -20,8 +20,8 @@ For the cases the caller may see (`service.visible_cases`) reported in [since, u
 Groups: `area` — the child divisions of `area_code` (default: the caller's own division; a grid is its own
 only group); `unit` — the lead department (None: not dispatched, handled on the ladder); `category` — class
 (2 digits) or leaf; `period` — day, week (key: the Monday) or month ('YYYY-MM') of the report in the
-platform's time zone. Everything is one grouped query over an inner select (plus the percentile read on
-SQLite); no case is loaded as an object.
+platform's time zone. The figures are one grouped query over the cases, the percentile a second (on SQLite
+the read of the durations), the cards a small join of their own; no case is loaded as an object.
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ from civicgrid.cases.measures_sql import (
     open_condition,
     overdue_condition,
     per_case,
+    percentiles,
     period_key,
+    scan_key,
 )
 from civicgrid.cases.models import LEVELS, Case, CaseCategory
 from civicgrid.cases.service import visible_cases
@@ -237,37 +239,30 @@ def measures(
     if in_sql and dialect == "sqlite":
         raise InvalidInput("SQLite has no percentile aggregate; compute the percentile in Python")
     query, division = _filtered(session, principal, q)
-    key = _group_key(q, division, dialect, zone, now)
+    key = scan_key(_group_key(q, division, dialect, zone, now))
     inner = per_case(query, key, dialect, now)
-    figures = aggregates(inner, percentile=in_sql)
     groups: dict[str | None, Figures] = {}
-    total: Figures | None = None
+    # Core execution: rows as tuples, without the ORM's result machinery (a million durations at scale).
+    connection = session.connection()
+    for row in connection.execute(select(inner.c.key, *aggregates(inner)).group_by(inner.c.key)).all():
+        groups[_key_text(row.key)] = _figures(row, _key_text(row.key))
+    total = _sum(list(groups.values()))
     if in_sql:
-        rows = session.execute(
-            select(inner.c.key, func.grouping(inner.c.key).label("is_total"), *figures).group_by(
-                func.rollup(inner.c.key)
-            )
-        ).all()
-        for row in rows:
-            if row.is_total:
-                total = _figures(row, None)
-            else:
-                groups[_key_text(row.key)] = _figures(row, _key_text(row.key))
+        for row in connection.execute(percentiles(query, key, dialect)).all():
+            value = None if row.p90_hours is None else float(row.p90_hours)
+            found = total if row.is_total else groups.get(_key_text(row.key))
+            if found is not None:
+                found.p90_hours = value
     else:
-        # Core execution: rows as tuples, without the ORM's result machinery (a million durations at scale).
-        connection = session.connection()
-        for row in connection.execute(select(inner.c.key, *figures).group_by(inner.c.key)).all():
-            groups[_key_text(row.key)] = _figures(row, _key_text(row.key))
         pairs = connection.execute(durations(query, key, dialect)).all()
         keys = [_key_text(k) for k, _ in pairs]
         hours = [h for _, h in pairs]
         for group, value in grouped_percentile(keys, hours).items():
             groups[group if group is None else str(group)].p90_hours = value
-        total = _sum(list(groups.values()))
         total.p90_hours = grouped_percentile([None] * len(hours), hours).get(None)
     for row in session.connection().execute(cards(query, key)).all():
         carded = groups.get(_key_text(row.key))
-        if carded is not None and total is not None:
+        if carded is not None:
             carded.yellow_cards, carded.red_cards = int(row.yellow or 0), int(row.red or 0)
             total.yellow_cards += carded.yellow_cards
             total.red_cards += carded.red_cards
@@ -279,7 +274,7 @@ def measures(
         period=q.period if q.group_by == "period" else None,
         category_level=q.category_level if q.group_by == "category" else None,
         groups=ordered,
-        total=total or Figures(key=None),
+        total=total,
     )
 
 

@@ -26,6 +26,7 @@ from civicgrid.core.db import Database
 from civicgrid.core.errors import ERROR_RESPONSES
 from civicgrid.core.jobs import runner_for
 from civicgrid.core.observability import RequestContextMiddleware, configure_logging
+from civicgrid.core.writegate import WriteGate
 from civicgrid.core.scheduler import ScheduleLease, Scheduler
 from civicgrid.open311.routes import install as install_open311
 
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.keyring = configure_keyring(settings)
     app.state.broadcaster = broadcast.broadcaster_for(database)
     app.state.login_limiter = SlidingWindowLimiter(limit=settings.login_rate_per_minute, window_seconds=60)
+    app.add_middleware(WriteGate, limit=settings.write_concurrency)
     app.add_middleware(RequestContextMiddleware)
     handlers.install(app)
     app.include_router(_api_router())

@@ -72,6 +72,9 @@ class Settings(BaseSettings):
         "API keys are issued by the platform's administrators (role resident); see docs/open311.md"
     )
     open311_hidden_classes: list[str] = Field(default_factory=lambda: ["01", "02"])
+    # Write requests (POST/PUT/PATCH/DELETE) let into the thread pool at once per process; the rest wait
+    # in the event loop (core/writegate.py: more would let lock waiters starve the lock holder of threads).
+    write_concurrency: int = Field(default=8, ge=1, le=32)
     # Background jobs (imports) run on this many threads per server process.
     job_workers: int = Field(default=2, ge=1, le=32)
     # Periodic tasks (the SLA scan) run inside the server processes; unset means on, except in test mode.

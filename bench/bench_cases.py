@@ -195,23 +195,22 @@ def measures_floor(database: Any, n: int) -> list[float]:
         principal = Principal(None, "bench", "center_operator", frozenset({"case:read"}), Scope(city, Level.city))
         q = m.MeasureQuery()
         query, division = m._filtered(s, principal, q)
-        inner = ms.per_case(
-            query, m._group_key(q, division, dialect.name, ZoneInfo("Asia/Shanghai"), utcnow()), dialect.name, utcnow()
-        )
+        key = ms.scan_key(m._group_key(q, division, dialect.name, ZoneInfo("Asia/Shanghai"), utcnow()))
+        inner = ms.per_case(query, key, dialect.name, utcnow())
     sqlite = database.is_sqlite
-    grouped = select(inner.c.key, *ms.aggregates(inner, percentile=not sqlite)).group_by(inner.c.key)
-    durations = select(inner.c.key, inner.c.hours).where(inner.c.hours.is_not(None))
+    grouped = select(inner.c.key, *ms.aggregates(inner)).group_by(inner.c.key)
+    second = ms.durations(query, key, dialect.name) if sqlite else ms.percentiles(query, key, dialect.name)
     literal = {"literal_binds": True}
-    sql = [str(stmt.compile(dialect=dialect, compile_kwargs=literal)) for stmt in (grouped, durations)]
+    sql = [str(stmt.compile(dialect=dialect, compile_kwargs=literal)) for stmt in (grouped, second)]
     raw = database.engine.raw_connection()
 
     def run() -> None:
         cursor = raw.cursor()
         cursor.execute(sql[0])
         cursor.fetchall()
+        cursor.execute(sql[1])
+        rows = cursor.fetchall()
         if sqlite:
-            cursor.execute(sql[1])
-            rows = cursor.fetchall()
             ms.grouped_percentile([r[0] for r in rows], [r[1] for r in rows])
         cursor.close()
 
@@ -284,6 +283,7 @@ def main() -> None:
     parser.add_argument("--reports", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--reads", type=int, default=40, help="requests per measures endpoint (x5 for the list)")
+    parser.add_argument("--floors-only", action="store_true", help="skip the HTTP runs (floors and the scan)")
     parser.add_argument("--list-clients", type=int, default=20, help="concurrent clients of the case list")
     parser.add_argument(
         "--queue-writes", type=int, default=0, help="serve bench/queued_app.py: at most N write requests at once"
@@ -314,6 +314,9 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}; "
         f"database: {'PostgreSQL' if args.database_url else 'SQLite'}; scale {args.scale}: {existing:,} cases ({built})"
     )
+    if args.floors_only:
+        floors(database, args)
+        return
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server_env = {k: v for k, v in env.items() if k.startswith("CIVICGRID_")}
@@ -345,6 +348,10 @@ def main() -> None:
         f"{'none lost' if lost == 0 and missing == 0 else f'{lost} LOST'}; "
         f"ratio bare/report: throughput {bare.rps / made.rps:.1f}x, p50 {made.p50_ms / bare.p50_ms:.1f}x"
     )
+    floors(database, args)
+
+
+def floors(database: Any, args: argparse.Namespace) -> None:
     p50, p99 = percentiles(measures_floor(database, args.reads))
     print(f"{'floor: measures SQL, raw DBAPI':<34} p50 {p50:>7.2f} ms   p99 {p99:>7.2f} ms")
     p50, p99 = percentiles(list_floor(database, args.reads * 5))

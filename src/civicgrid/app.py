@@ -26,8 +26,8 @@ from civicgrid.core.db import Database
 from civicgrid.core.errors import ERROR_RESPONSES
 from civicgrid.core.jobs import runner_for
 from civicgrid.core.observability import RequestContextMiddleware, configure_logging
-from civicgrid.core.writegate import WriteGate
 from civicgrid.core.scheduler import ScheduleLease, Scheduler
+from civicgrid.core.writegate import WriteGate
 from civicgrid.open311.routes import install as install_open311
 
 API_PREFIX = "/api/v1"

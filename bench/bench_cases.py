@@ -6,11 +6,12 @@
 Builds the demo city with its case history (`civicgrid demo --scale S --no-population`: 1,039,000 cases at
 scale 1) into a scratch database (or reuses it with --reuse), then:
 
-1. starts `civicgrid serve` (one worker, no scheduler; or with `--queue-writes N` the same app behind
-   `bench/queued_app.py`, which lets at most N write requests in at once) and drives `POST /cases` with `--concurrency`
-   closed-loop clients over HTTP (the city centre's operator, real points and categories of existing cases,
-   `force_new`), beside a bare FastAPI POST route (`bench/bare_app.py`) driven the same way in the same run;
-   then counts the cases: every 201 must be a case in the database (no accepted report lost);
+1. starts `civicgrid serve` (one worker, no scheduler; `--write-concurrency` sets its write gate, see
+   `core/writegate.py`, added after this benchmark found concurrent writers deadlocking the server) and
+   drives `POST /cases` with `--concurrency` closed-loop clients over HTTP (the city centre's operator,
+   real points and categories of existing cases, `force_new`), beside a bare FastAPI POST route
+   (`bench/bare_app.py`) driven the same way in the same run; then counts the cases: every 201 must be a
+   case in the database (no accepted report lost);
 2. drives the scoped, filtered case list (a district's open cases, page of 50 + count) and the measures
    endpoints (by area for the city and a district, by month, today's summary) and reports p50/p99; the
    floor is the measures' own SQL run on the raw DBAPI connection (and, on SQLite, the read of durations
@@ -285,9 +286,7 @@ def main() -> None:
     parser.add_argument("--reads", type=int, default=40, help="requests per measures endpoint (x5 for the list)")
     parser.add_argument("--floors-only", action="store_true", help="skip the HTTP runs (floors and the scan)")
     parser.add_argument("--list-clients", type=int, default=20, help="concurrent clients of the case list")
-    parser.add_argument(
-        "--queue-writes", type=int, default=0, help="serve bench/queued_app.py: at most N write requests at once"
-    )
+    parser.add_argument("--write-concurrency", type=int, default=0, help="CIVICGRID_WRITE_CONCURRENCY of the server")
     args = parser.parse_args()
 
     env = {
@@ -320,13 +319,11 @@ def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     server_env = {k: v for k, v in env.items() if k.startswith("CIVICGRID_")}
-    server, cwd = [python(), "-m", "civicgrid", "serve", "--port", str(port)], REPO
-    if args.queue_writes:
-        server = [python(), "-m", "uvicorn", "queued_app:app", "--factory", "--port", str(port), "--no-access-log"]
-        server, cwd = [*server, "--log-level", "warning"], Path(__file__).parent
-        server_env["BENCH_WRITE_QUEUE"] = str(args.queue_writes)
-    print(f"server: {'writes queued, ' + str(args.queue_writes) + ' at once' if args.queue_writes else 'stock'}")
-    with serve(server, server_env, f"{base}/readyz", cwd):
+    server = [python(), "-m", "civicgrid", "serve", "--port", str(port)]
+    if args.write_concurrency:
+        server_env["CIVICGRID_WRITE_CONCURRENCY"] = str(args.write_concurrency)
+    print(f"server: one worker, write gate {server_env.get('CIVICGRID_WRITE_CONCURRENCY', 'default (8)')}")
+    with serve(server, server_env, f"{base}/readyz", REPO):
         made, created = creation(base, login(base, "operator"), bodies, args)
         after = count_cases(database)
         reads(base, args)

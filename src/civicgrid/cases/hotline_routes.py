@@ -30,7 +30,7 @@ from civicgrid.config import Settings
 from civicgrid.core import jobs
 from civicgrid.core.errors import InvalidInput, NotFound
 from civicgrid.core.job_routes import JobOut, job_out
-from civicgrid.core.uploads import Upload, receive_upload, remove_quietly
+from civicgrid.core.uploads import Upload, receive_upload, remove_quietly, upload_body
 from civicgrid.core.web import SessionDep, get_database
 from civicgrid.registry.import_routes import ReadPrincipalDep, imports_dir
 
@@ -161,24 +161,10 @@ def delete_mapping(mapping_id: int, session: SessionDep, principal: PrincipalDep
     return Response(status_code=204)
 
 
-_UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "the export: raw (CSV, JSON, JSON Lines or the .xlsx bytes) or multipart/form-data with `file`",
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                    "required": ["file"],
-                }
-            },
-            "text/csv": {"schema": {"type": "string", "format": "binary"}},
-            "application/json": {"schema": {"type": "string", "format": "binary"}},
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-        },
-    }
-}
+_UPLOAD_BODY = upload_body(
+    "the export: raw (CSV, JSON, JSON Lines or the .xlsx bytes) or multipart/form-data with `file`",
+    ("text/csv", "application/json", "application/octet-stream"),
+)
 
 
 @router.post(

@@ -179,3 +179,23 @@ async def _receive_multipart(
 def remove_quietly(path: str | os.PathLike[str] | None) -> None:
     if path:
         Path(path).unlink(missing_ok=True)
+
+
+def upload_body(description: str, media_types: tuple[str, ...]) -> dict[str, Any]:
+    """The OpenAPI request body of an upload route (`openapi_extra`): `file` as multipart, or the raw
+    bytes under each of `media_types` — both shapes `receive` reads."""
+    binary = {"schema": {"type": "string", "format": "binary"}}
+    multipart = {
+        "schema": {
+            "type": "object",
+            "properties": {"file": {"type": "string", "format": "binary"}},
+            "required": ["file"],
+        }
+    }
+    return {
+        "requestBody": {
+            "required": True,
+            "description": description,
+            "content": {"multipart/form-data": multipart, **{media_type: binary for media_type in media_types}},
+        }
+    }

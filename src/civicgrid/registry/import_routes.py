@@ -26,7 +26,7 @@ from civicgrid.core import jobs
 from civicgrid.core.crypto import Keyring
 from civicgrid.core.errors import InvalidInput
 from civicgrid.core.job_routes import JobOut, job_out
-from civicgrid.core.uploads import Upload, receive_upload, remove_quietly
+from civicgrid.core.uploads import Upload, receive_upload, remove_quietly, upload_body
 from civicgrid.core.web import SessionDep, WriteSessionDep, get_database
 from civicgrid.registry import exporters, houses, import_mappings, people
 from civicgrid.registry import imports as importers
@@ -65,23 +65,10 @@ def imports_dir(settings: Settings) -> Path:
     return settings.data_dir / "imports"
 
 
-_UPLOAD_BODY = {
-    "requestBody": {
-        "required": True,
-        "description": "the file: raw (text/csv or the .xlsx bytes) or multipart/form-data with a `file` part",
-        "content": {
-            "multipart/form-data": {
-                "schema": {
-                    "type": "object",
-                    "properties": {"file": {"type": "string", "format": "binary"}},
-                    "required": ["file"],
-                }
-            },
-            "text/csv": {"schema": {"type": "string", "format": "binary"}},
-            "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
-        },
-    }
-}
+_UPLOAD_BODY = upload_body(
+    "the file: raw (text/csv or the .xlsx bytes) or multipart/form-data with a `file` part",
+    ("text/csv", "application/octet-stream"),
+)
 
 
 @router.post(

@@ -14,6 +14,7 @@ from civicgrid.notifications import models as notifications_models
 from civicgrid.org import models as org_models
 from civicgrid.registry import import_mappings as registry_import_mappings
 from civicgrid.registry import models as registry_models
+from civicgrid.safety import models as safety_models
 
 __all__ = [
     "audit_models",
@@ -30,4 +31,5 @@ __all__ = [
     "org_models",
     "registry_import_mappings",
     "registry_models",
+    "safety_models",
 ]

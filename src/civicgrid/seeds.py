@@ -1,5 +1,5 @@
-"""Reference data every installation starts with: code tables, case categories, the work calendar
-and the dispute categories. Idempotent: only what is missing is added, so edits made by admins survive."""
+"""Reference data every installation starts with: code tables, case categories, the work calendar,
+the dispute categories and the incident categories. Idempotent: only what is missing is added, so edits made by admins survive."""
 
 from __future__ import annotations
 
@@ -12,10 +12,12 @@ def load_reference_data(session: Session) -> dict[str, int]:
     from civicgrid.core.workcalendar import seed_calendar
     from civicgrid.disputes.categories import seed_dispute_categories
     from civicgrid.registry.codes import load_defaults
+    from civicgrid.safety.categories import seed_safety_categories
 
     return {
         "code tables": load_defaults(session),
         "case categories": seed_categories(session),
         "work calendar": seed_calendar(session),
         "dispute categories": seed_dispute_categories(session),
+        "incident categories": seed_safety_categories(session),
     }

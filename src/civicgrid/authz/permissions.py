@@ -62,6 +62,13 @@ PERMISSIONS: dict[str, str] = {
     "calendar:write": "edit the working-day calendar (public holidays and make-up working days)",
     "dispute:read": "read the disputes of one's area (department staff: of the justice department only)",
     "dispute:write": "record disputes with their cases, parties, mediation sessions, outcomes and follow-ups",
+    "safety:read": "read the safety index of one's area with its explanations, warnings and hotspot forecasts",
+    "safety:incidents": "read single police calls and incidents of one's area (time, place, category)",
+    "safety:import": "import police-call and incident feeds and push real-time calls; edit feed mappings",
+    "safety:warn": "acknowledge warnings, turn them into cases and close them",
+    "safety:admin": "edit the index configuration and the incident categories",
+    "command:read": "open the command centre and the analysis (研判) reports of one's area",
+    "position:share": "share one's own position with the command centre while on duty",
 }
 
 _EVERYONE_SIGNED_IN = {"geo:read", "org:read"}
@@ -70,13 +77,14 @@ _REGISTRY_COLLECT = _REGISTRY_READ | {"person:write", "house:write", "organisati
 _CARE = {"care:read", "care:write"}
 _CASE_WORK = {"case:read", "case:report", "case:handle"}
 _DISPUTES = {"dispute:read", "dispute:write"}
+_SAFETY_WATCH = {"safety:read", "safety:warn", "command:read"}
 
 ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     # Administrators run the platform; they do not see residents' personal data.
     Role.admin: frozenset(
         _EVERYONE_SIGNED_IN
         | {"geo:import", "org:write", "user:read", "user:write", "apikey:write", "codes:write", "calendar:write"}
-        | {"case:admin"}
+        | {"case:admin", "safety:admin"}
     ),
     Role.center_operator: frozenset(
         _EVERYONE_SIGNED_IN
@@ -86,10 +94,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | _CASE_WORK
         | {"case:supervise", "case:import"}
         | _DISPUTES
+        | _SAFETY_WATCH
+        | {"safety:incidents", "safety:import"}
     ),
     # dispute:read is honoured for the justice department's staff only (disputes.access.require_read).
     Role.department_staff: frozenset(
-        _EVERYONE_SIGNED_IN | _REGISTRY_READ | {"person:pii"} | _CASE_WORK | {"dispute:read"}
+        _EVERYONE_SIGNED_IN | _REGISTRY_READ | {"person:pii"} | _CASE_WORK | {"dispute:read", "safety:read"}
     ),
     Role.community_staff: frozenset(
         _EVERYONE_SIGNED_IN
@@ -99,8 +109,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
         | _CASE_WORK
         | {"case:supervise"}
         | _DISPUTES
+        | _SAFETY_WATCH
     ),
-    Role.grid_worker: frozenset(_EVERYONE_SIGNED_IN | _REGISTRY_COLLECT | _CARE | _CASE_WORK | _DISPUTES),
+    Role.grid_worker: frozenset(
+        _EVERYONE_SIGNED_IN | _REGISTRY_COLLECT | _CARE | _CASE_WORK | _DISPUTES | {"safety:read", "position:share"}
+    ),
     Role.volunteer: frozenset(_EVERYONE_SIGNED_IN | {"case:report"}),
     Role.resident: frozenset({"case:report"}),
     Role.data_steward: frozenset(_EVERYONE_SIGNED_IN),

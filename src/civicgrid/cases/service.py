@@ -346,3 +346,17 @@ def query_cases(principal: Principal, filters: CaseFilter) -> AnySelect:
         min_lon, min_lat, max_lon, max_lat = filters.bbox
         query = query.where(Case.lon.between(min_lon, max_lon), Case.lat.between(min_lat, max_lat))
     return query
+
+
+def reported_since(session: Session, after_id: int, limit: int) -> list[tuple[int, str, datetime, str]]:
+    """Cases with an id above `after_id`, oldest first: (id, grid code, reported at, category code).
+
+    For modules that count the platform's cases as a feed (the safety index); no scope applies.
+    """
+    rows = session.execute(
+        select(Case.id, Case.grid_code, Case.reported_at, Case.category_code)
+        .where(Case.id > after_id)
+        .order_by(Case.id)
+        .limit(limit)
+    ).all()
+    return [(int(r[0]), str(r[1]), r[2], str(r[3])) for r in rows]

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from civicgrid.audit import service as audit
@@ -450,3 +450,13 @@ def lookup(
 
 def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def resident_population_by_grid(session: Session) -> dict[str, int]:
+    """Active registered and floating residents per grid: the denominator of per-10,000 rates."""
+    rows = session.execute(
+        select(Person.grid_code, func.count())
+        .where(Person.status == "active", Person.person_type.in_(("registered", "floating")))
+        .group_by(Person.grid_code)
+    ).all()
+    return {code: int(n) for code, n in rows}

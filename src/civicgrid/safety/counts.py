@@ -1,0 +1,211 @@
+"""The daily counts (`SafetyDailyCount`) every index, warning and forecast reads, kept up to date as
+records arrive, and the marks of the days whose indices must be recomputed.
+
+Incidents are counted when they are stored (`count_incidents`); the platform's cases are read from the
+cases service past a watermark (`sync_cases`), so the case module does not know about this one. Counts
+are incremented with one upsert per (division, day, kind), the same statement on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from civicgrid.cases import service as cases_service
+from civicgrid.safety.models import SafetyDailyCount, SafetyDirtyDay, SafetyFeedState, SafetyIncident
+
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+CASES_FEED = "cases"
+CASE_BATCH = 20_000
+
+
+def local_day(moment: datetime) -> date:
+    return moment.astimezone(LOCAL_TZ).date()
+
+
+def case_kind(category_code: str) -> str:
+    return f"case:{category_code[:2]}"
+
+
+@dataclass(frozen=True)
+class CountKey:
+    division_code: str
+    day: date
+    kind: str
+
+
+@dataclass
+class Tally:
+    count: int = 0
+    deaths: int = 0
+    injuries: int = 0
+
+
+def _insert(session: Session):  # type: ignore[no-untyped-def]
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
+def add_counts(session: Session, tallies: dict[CountKey, Tally]) -> None:
+    """Add to the daily counts (rows created as needed) and mark their days for recomputation."""
+    if not tallies:
+        return
+    insert = _insert(session)
+    rows = [
+        {
+            "division_code": k.division_code,
+            "day": k.day,
+            "kind": k.kind,
+            "count": t.count,
+            "deaths": t.deaths,
+            "injuries": t.injuries,
+        }
+        for k, t in sorted(tallies.items(), key=lambda item: (item[0].division_code, item[0].day, item[0].kind))
+    ]
+    for start in range(0, len(rows), 5_000):
+        statement = insert(SafetyDailyCount).values(rows[start : start + 5_000])
+        excluded = statement.excluded
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=["division_code", "day", "kind"],
+                set_={
+                    "count": SafetyDailyCount.count + excluded.count,
+                    "deaths": SafetyDailyCount.deaths + excluded.deaths,
+                    "injuries": SafetyDailyCount.injuries + excluded.injuries,
+                },
+            )
+        )
+    mark_dirty(session, {k.day for k in tallies})
+
+
+def mark_dirty(session: Session, days: Iterable[date]) -> None:
+    insert = _insert(session)
+    values = [{"day": d} for d in sorted(set(days))]
+    for start in range(0, len(values), 5_000):
+        session.execute(insert(SafetyDirtyDay).values(values[start : start + 5_000]).on_conflict_do_nothing())
+
+
+def take_dirty_days(session: Session) -> list[date]:
+    """The days marked since the last call, unmarked (the caller recomputes them in the same transaction)."""
+    days = sorted(session.scalars(select(SafetyDirtyDay.day)))
+    if days:
+        session.execute(delete(SafetyDirtyDay).where(SafetyDirtyDay.day.in_(days)))
+    return days
+
+
+def tally_incidents(incidents: Iterable[SafetyIncident]) -> dict[CountKey, Tally]:
+    tallies: dict[CountKey, Tally] = {}
+    for incident in incidents:
+        key = CountKey(incident.division_code, incident.day, f"inc:{incident.category_code[:2]}")
+        tally = tallies.setdefault(key, Tally())
+        tally.count += 1
+        tally.deaths += incident.deaths
+        tally.injuries += incident.injuries
+    return tallies
+
+
+def count_incidents(session: Session, incidents: Iterable[SafetyIncident]) -> None:
+    """Count newly stored incidents (call in the transaction that stores them)."""
+    add_counts(session, tally_incidents(incidents))
+
+
+def sync_cases(session: Session, *, limit: int | None = None) -> int:
+    """Count the cases reported since the last sync; returns how many were counted."""
+    state = session.get(SafetyFeedState, CASES_FEED, with_for_update=True)
+    if state is None:
+        state = SafetyFeedState(feed=CASES_FEED, last_id=0)
+        session.add(state)
+        session.flush()
+    counted = 0
+    while limit is None or counted < limit:
+        batch = cases_service.reported_since(session, state.last_id, CASE_BATCH)
+        if not batch:
+            break
+        tallies: Counter[CountKey] = Counter()
+        for _id, grid_code, reported_at, category_code in batch:
+            tallies[CountKey(grid_code, local_day(reported_at), case_kind(category_code))] += 1
+        add_counts(session, {k: Tally(count=n) for k, n in tallies.items()})
+        state.last_id = batch[-1][0]
+        counted += len(batch)
+    session.flush()
+    return counted
+
+
+def rebuild_incident_counts(session: Session) -> int:
+    """Recount every incident from the incident table (after a bulk load or a repair); returns the rows."""
+    session.execute(delete(SafetyDailyCount).where(SafetyDailyCount.kind.like("inc:%")))
+    rows = session.execute(
+        select(
+            SafetyIncident.division_code,
+            SafetyIncident.day,
+            func.substr(SafetyIncident.category_code, 1, 2),
+            func.count(),
+            func.sum(SafetyIncident.deaths),
+            func.sum(SafetyIncident.injuries),
+        ).group_by(SafetyIncident.division_code, SafetyIncident.day, func.substr(SafetyIncident.category_code, 1, 2))
+    ).all()
+    tallies = {
+        CountKey(code, day, f"inc:{klass}"): Tally(int(n), int(deaths or 0), int(injuries or 0))
+        for code, day, klass, n, deaths, injuries in rows
+    }
+    add_counts(session, tallies)
+    return len(tallies)
+
+
+@dataclass
+class CountFrame:
+    """Daily counts as parallel arrays (what the index, warnings and back-tests compute with)."""
+
+    division: np.ndarray  # object array of division codes
+    day: np.ndarray  # datetime64[D]
+    kind: np.ndarray  # object array of kinds
+    count: np.ndarray  # int64
+    deaths: np.ndarray  # int64
+
+    def __len__(self) -> int:
+        return len(self.count)
+
+
+def load_counts(session: Session, first: date, last: date, kinds: Iterable[str] | None = None) -> CountFrame:
+    """Every daily count between `first` and `last` (inclusive), optionally only of `kinds`."""
+    query = select(
+        SafetyDailyCount.division_code,
+        SafetyDailyCount.day,
+        SafetyDailyCount.kind,
+        SafetyDailyCount.count,
+        SafetyDailyCount.deaths,
+    ).where(SafetyDailyCount.day >= first, SafetyDailyCount.day <= last)
+    if kinds is not None:
+        query = query.where(SafetyDailyCount.kind.in_(list(kinds)))
+    rows = session.execute(query).all()
+    if not rows:
+        empty = np.array([], dtype=object)
+        return CountFrame(
+            empty,
+            np.array([], dtype="datetime64[D]"),
+            empty,
+            np.array([], dtype=np.int64),
+            np.array([], dtype=np.int64),
+        )
+    division, day, kind, count, deaths = zip(*rows, strict=True)
+    return CountFrame(
+        np.array(division, dtype=object),
+        np.array(day, dtype="datetime64[D]"),
+        np.array(kind, dtype=object),
+        np.array(count, dtype=np.int64),
+        np.array(deaths, dtype=np.int64),
+    )
+
+
+def counted_days(session: Session) -> tuple[date, date] | None:
+    """The first and last day that has any count."""
+    first, last = session.execute(select(func.min(SafetyDailyCount.day), func.max(SafetyDailyCount.day))).one()
+    return (first, last) if first is not None else None

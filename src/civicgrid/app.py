@@ -47,6 +47,7 @@ def _api_router() -> APIRouter:
     from civicgrid.cases.measures_routes import router as case_measures_router
     from civicgrid.cases.public_routes import router as public_cases_router
     from civicgrid.cases.routes import router as cases_router
+    from civicgrid.command.routes import router as command_router
     from civicgrid.cases.sla_routes import router as case_supervision_router
     from civicgrid.core.calendar_routes import router as calendar_router
     from civicgrid.core.job_routes import router as jobs_router
@@ -61,6 +62,10 @@ def _api_router() -> APIRouter:
     from civicgrid.registry.entity_routes import router as entities_router
     from civicgrid.registry.import_routes import router as imports_router
     from civicgrid.registry.routes import router as registry_router
+    from civicgrid.safety.feed_routes import router as safety_feed_router
+    from civicgrid.safety.forecast_routes import router as safety_forecast_router
+    from civicgrid.safety.index_routes import router as safety_index_router
+    from civicgrid.safety.warning_routes import router as safety_warning_router
 
     api = APIRouter(prefix=API_PREFIX, responses=ERROR_RESPONSES)
     routers = (
@@ -87,6 +92,11 @@ def _api_router() -> APIRouter:
         cases_router,
         public_cases_router,
         disputes_router,
+        safety_feed_router,
+        safety_index_router,
+        safety_warning_router,
+        safety_forecast_router,
+        command_router,
     )
     for router in routers:
         api.include_router(router)

@@ -299,11 +299,13 @@ def _mount_domain_commands() -> None:
     from civicgrid.core.keys_cli import keys_cli
     from civicgrid.geo.cli import geo_cli
     from civicgrid.registry.import_cli import registry_cli
+    from civicgrid.safety.cli import mount as mount_safety
 
     app.add_typer(geo_cli, name="geo", help="The administrative map: imports, grids, lookup")
     app.add_typer(keys_cli, name="keys", help="Data encryption keys: generate, rotate, status")
     app.add_typer(registry_cli, name="registry", help="The registry: bulk import of people and houses")
     cases_cli.command("import-hotline")(import_hotline)
+    app.add_typer(mount_safety(), name="safety", help="Safety index, feeds, warnings and back-tests")
 
 
 _mount_domain_commands()

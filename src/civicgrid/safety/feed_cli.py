@@ -1,0 +1,9 @@
+"""`civicgrid safety …` commands: feed."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(cli: typer.Typer) -> None:
+    """Add this part's commands to `civicgrid safety`."""

@@ -47,8 +47,8 @@ def _api_router() -> APIRouter:
     from civicgrid.cases.measures_routes import router as case_measures_router
     from civicgrid.cases.public_routes import router as public_cases_router
     from civicgrid.cases.routes import router as cases_router
-    from civicgrid.command.routes import router as command_router
     from civicgrid.cases.sla_routes import router as case_supervision_router
+    from civicgrid.command.routes import router as command_router
     from civicgrid.core.calendar_routes import router as calendar_router
     from civicgrid.core.job_routes import router as jobs_router
     from civicgrid.disputes.routes import router as disputes_router

@@ -1,5 +1,6 @@
 """Reference data every installation starts with: code tables, case categories, the work calendar,
-the dispute categories and the incident categories. Idempotent: only what is missing is added, so edits made by admins survive."""
+the dispute categories and the incident categories. Idempotent: only what is missing is added, so edits
+made by admins survive."""
 
 from __future__ import annotations
 

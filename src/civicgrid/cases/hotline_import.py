@@ -1,6 +1,6 @@
 """Importing a 12345 export (CSV, XLSX, JSON array or JSON Lines) as a background job (docs/cases-intake.md).
 
-The file is read row by row (`registry.sources`, `hotline_json`) and each row taken in as a ticket
+The file is read row by row (`registry.sources`) and each row taken in as a ticket
 (`hotline.take_in`) inside a savepoint, so a refused row leaves nothing behind and the next goes on.
 The two modes of every import (DESIGN.md §5):
 
@@ -28,7 +28,6 @@ from civicgrid.audit import service as audit
 from civicgrid.authz.policy import require
 from civicgrid.authz.scope import Principal
 from civicgrid.cases import hotline
-from civicgrid.cases.hotline_json import looks_like_json, open_json
 from civicgrid.core import jobs
 from civicgrid.core.db import Database
 from civicgrid.core.errors import AppError, ImportRejected
@@ -46,15 +45,10 @@ _FIELD_OF = {"category_code": "category", "reported_at": "received_at", "reporte
 
 def sniff(path: Path, filename: str | None = None) -> str:
     """json (by name, or content starting with '[' or '{'), xlsx or csv."""
-    name = (filename or "").lower()
-    if name.endswith((".json", ".jsonl", ".ndjson")) or looks_like_json(path):
-        return "json"
-    return sniff_format(path, filename)
+    return sniff_format(path, filename, allow_json=True)
 
 
 def open_tickets(path: Path, fmt: str, *, count: bool = True, encoding: str | None = None) -> Source:
-    if fmt == "json":
-        return open_json(path, count=count, encoding=encoding)
     return open_source(path, fmt, None, count=count, encoding=encoding)
 
 

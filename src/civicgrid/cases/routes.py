@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Annotated
 
@@ -27,7 +26,7 @@ from civicgrid.cases.schemas import (
 from civicgrid.cases.views import case_detail, case_out, category_names
 from civicgrid.core.clock import utcnow
 from civicgrid.core.errors import InvalidInput
-from civicgrid.core.pagination import ListParams, Page, apply_sort, list_params, paginate
+from civicgrid.core.pagination import ListParams, Page, apply_sort, list_params, paginate, parse_bbox
 from civicgrid.core.web import SessionDep
 from civicgrid.org import service as org
 
@@ -114,26 +113,6 @@ def report_case(
         followed=outcome.followed,
         token=outcome.token,
     )
-
-
-def parse_bbox(value: str) -> tuple[float, float, float, float]:
-    """`min_lon,min_lat,max_lon,max_lat` as four finite WGS84 numbers with min < max."""
-    try:
-        box = tuple(float(v) for v in value.split(","))
-    except ValueError:
-        box = ()
-    if len(box) != 4 or not all(math.isfinite(v) for v in box):
-        raise InvalidInput(
-            "bbox is four numbers: min_lon,min_lat,max_lon,max_lat",
-            details=[{"field": "bbox", "problem": "not four numbers"}],
-        )
-    min_lon, min_lat, max_lon, max_lat = box
-    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
-        raise InvalidInput(
-            "bbox is min_lon,min_lat,max_lon,max_lat with min < max, longitudes within ±180 and latitudes within ±90",
-            details=[{"field": "bbox", "problem": "empty, inverted or out of range"}],
-        )
-    return min_lon, min_lat, max_lon, max_lat
 
 
 @router.get("", operation_id="cases_list", response_model=Page[CaseOut])

@@ -2,10 +2,12 @@
 
 `?page=1&page_size=50&sort=-created_at,name` plus per-endpoint filters; the answer is
 `{"items": [...], "total": n, "page": p, "page_size": s}`. Sort keys must be in the endpoint's allow-list.
+Map lists take `bbox=min_lon,min_lat,max_lon,max_lat` (`parse_bbox`).
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Generic, Self, TypeVar
@@ -80,3 +82,23 @@ def paginate(session: Session, query: AnySelect, params: ListParams, *, scalars:
     page = query.limit(params.page_size).offset((params.page - 1) * params.page_size)
     rows = session.scalars(page).all() if scalars else session.execute(page).all()
     return list(rows), total
+
+
+def parse_bbox(value: str) -> tuple[float, float, float, float]:
+    """`min_lon,min_lat,max_lon,max_lat` as four finite WGS84 numbers with min < max."""
+    try:
+        box = tuple(float(v) for v in value.split(","))
+    except ValueError:
+        box = ()
+    if len(box) != 4 or not all(math.isfinite(v) for v in box):
+        raise InvalidInput(
+            "bbox is four numbers: min_lon,min_lat,max_lon,max_lat",
+            details=[{"field": "bbox", "problem": "not four numbers"}],
+        )
+    min_lon, min_lat, max_lon, max_lat = box
+    if not (-180 <= min_lon < max_lon <= 180 and -90 <= min_lat < max_lat <= 90):
+        raise InvalidInput(
+            "bbox is min_lon,min_lat,max_lon,max_lat with min < max, longitudes within ±180 and latitudes within ±90",
+            details=[{"field": "bbox", "problem": "empty, inverted or out of range"}],
+        )
+    return min_lon, min_lat, max_lon, max_lat

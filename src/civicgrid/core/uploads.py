@@ -7,15 +7,17 @@ large the file. The limit is checked on every chunk: reading stops at the first 
 
 Two body shapes are accepted: the raw file (any content type but multipart, e.g. `text/csv` or
 `application/octet-stream`; the file name may come in `X-Filename` or a query parameter), or
-`multipart/form-data` whose part named `file` is the file (parsed as it streams; other parts ignored).
+`multipart/form-data` whose part named `file` is the file (parsed as it streams). The other parts are
+ignored, unless the route asks for them (`keep_fields`): then they are small form fields (a mapping id,
+a mode) whose text is kept in `Upload.fields` — at most 20 of them, each at most 4 KiB of UTF-8.
 """
 
 from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +37,8 @@ class Upload:
     size: int
     filename: str | None
     content_type: str | None
+    # The multipart body's other parts (form fields) by name; empty for a raw body.
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 def _too_large(limit: int) -> PayloadTooLarge:
@@ -56,10 +60,13 @@ async def receive_upload(
     directory: Path,
     limit: int,
     filename: str | None = None,
+    *,
+    keep_fields: bool = False,
 ) -> Upload:
     """Stream a request body (raw or multipart) into a new file in `directory`, at most `limit` bytes.
 
     `headers` are the request's headers with lower-case names. On any error the partial file is removed.
+    `keep_fields`: keep the multipart body's form fields (`Upload.fields`).
     """
     declared = headers.get("content-length")
     content_type = headers.get("content-type", "")
@@ -69,9 +76,12 @@ async def receive_upload(
     if declared and declared.isdigit() and multipart and int(declared) > limit + 64 * 1024:
         raise _too_large(limit)  # the multipart envelope adds a few hundred bytes, never 64 KiB
     path = new_upload_path(directory)
+    fields: dict[str, str] = {}
     try:
         if multipart:
-            size, part_name, part_type = await _receive_multipart(chunks, content_type, path, limit)
+            size, part_name, part_type = await _receive_multipart(
+                chunks, content_type, path, limit, fields if keep_fields else None
+            )
             filename = part_name or filename
         else:
             size = await _receive_raw(chunks, path, limit)
@@ -80,7 +90,7 @@ async def receive_upload(
         path.unlink(missing_ok=True)
         raise
     filename = filename or headers.get("x-filename")
-    return Upload(path=path, size=size, filename=filename, content_type=part_type)
+    return Upload(path=path, size=size, filename=filename, content_type=part_type, fields=fields)
 
 
 async def _receive_raw(chunks: AsyncIterator[bytes], path: Path, limit: int) -> int:
@@ -94,8 +104,16 @@ async def _receive_raw(chunks: AsyncIterator[bytes], path: Path, limit: int) -> 
     return size
 
 
+MAX_FIELD_BYTES = 4096
+MAX_FIELDS = 20
+
+
+def _field_problem(problem: str) -> InvalidInput:
+    return InvalidInput(f"the multipart body's form fields: {problem}", details=[{"field": "form", "problem": problem}])
+
+
 async def _receive_multipart(
-    chunks: AsyncIterator[bytes], content_type: str, path: Path, limit: int
+    chunks: AsyncIterator[bytes], content_type: str, path: Path, limit: int, fields: dict[str, str] | None = None
 ) -> tuple[int, str | None, str | None]:
     _, options = parse_options_header(content_type)
     boundary = options.get(b"boundary")
@@ -112,6 +130,8 @@ async def _receive_multipart(
         "size": 0,
         "filename": None,
         "type": None,
+        "field": None,  # the name of the form field being read
+        "value": b"",
     }
     out = path.open("wb")
 
@@ -132,6 +152,10 @@ async def _receive_multipart(
         _, disposition = parse_options_header(state["headers"].get(b"content-disposition", b""))
         is_file = disposition.get(b"name") == b"file" and not state["found"]
         state["in_file"] = is_file
+        name = disposition.get(b"name")
+        keep = fields is not None and name is not None and name != b"file"
+        state["field"] = name.decode("utf-8", "replace") if keep and name is not None else None
+        state["value"] = b""
         if is_file:
             state["found"] = True
             raw_name = disposition.get(b"filename")
@@ -140,6 +164,11 @@ async def _receive_multipart(
             state["type"] = raw_type.decode("latin-1") if raw_type else None
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
+        if state["field"] is not None:
+            state["value"] += data[start:end]
+            if len(state["value"]) > MAX_FIELD_BYTES:
+                raise _field_problem(f"{state['field']!r} is longer than {MAX_FIELD_BYTES:,} bytes")
+            return
         if not state["in_file"]:
             return
         state["size"] += end - start
@@ -149,6 +178,14 @@ async def _receive_multipart(
 
     def on_part_end() -> None:
         state["in_file"] = False
+        if state["field"] is not None and fields is not None:
+            if len(fields) >= MAX_FIELDS:
+                raise _field_problem(f"more than {MAX_FIELDS} fields")
+            try:
+                fields[state["field"]] = state["value"].decode("utf-8").strip()
+            except UnicodeDecodeError:
+                raise _field_problem(f"{state['field']!r} is not UTF-8 text") from None
+        state["field"] = None
 
     parser = MultipartParser(
         boundary,
@@ -181,14 +218,17 @@ def remove_quietly(path: str | os.PathLike[str] | None) -> None:
         Path(path).unlink(missing_ok=True)
 
 
-def upload_body(description: str, media_types: tuple[str, ...]) -> dict[str, Any]:
-    """The OpenAPI request body of an upload route (`openapi_extra`): `file` as multipart, or the raw
-    bytes under each of `media_types` — both shapes `receive` reads."""
+def upload_body(
+    description: str, media_types: tuple[str, ...], form_fields: Mapping[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """The OpenAPI request body of an upload route (`openapi_extra`): `file` as multipart (with the
+    `form_fields` beside it, name → JSON schema), or the raw bytes under each of `media_types` — both
+    shapes `receive_upload` reads."""
     binary = {"schema": {"type": "string", "format": "binary"}}
     multipart = {
         "schema": {
             "type": "object",
-            "properties": {"file": {"type": "string", "format": "binary"}},
+            "properties": {"file": {"type": "string", "format": "binary"}, **(form_fields or {})},
             "required": ["file"],
         }
     }

@@ -1,4 +1,5 @@
-"""Reading import files row by row in constant memory: CSV (UTF-8, UTF-8 with BOM, GB18030/GBK) and XLSX.
+"""Reading import files row by row in constant memory: CSV (UTF-8, UTF-8 with BOM, GB18030/GBK), XLSX, and
+JSON (an array of objects or JSON Lines, in `sources_json`).
 
 A `Source` gives the header and then the data rows as `(row number, cells)`, numbered as a spreadsheet
 shows them (the header is row 1 of a CSV). Nothing is read into memory whole:
@@ -33,9 +34,19 @@ def _reject(message: str, field_name: str = "file") -> ImportRejected:
     return ImportRejected(message, details=[{"row": None, "field": field_name, "problem": message}])
 
 
-def sniff_format(path: Path, filename: str | None = None) -> str:
-    """xlsx when the file is a zip (or named .xlsx), else csv; .xls (old binary Excel) is refused."""
+def looks_like_json(path: Path) -> bool:
+    """Whether the file starts (after a byte-order mark and blanks) with '[' or '{'."""
+    with path.open("rb") as f:
+        head = f.read(4096).removeprefix(b"\xef\xbb\xbf").lstrip()
+    return head[:1] in (b"[", b"{")
+
+
+def sniff_format(path: Path, filename: str | None = None, *, allow_json: bool = False) -> str:
+    """xlsx when the file is a zip (or named .xlsx), else csv; .xls (old binary Excel) is refused.
+    With `allow_json`: json when named .json/.jsonl/.ndjson or starting with '[' or '{'."""
     name = (filename or "").lower()
+    if allow_json and (name.endswith((".json", ".jsonl", ".ndjson")) or looks_like_json(path)):
+        return "json"
     if name.endswith(".xls"):
         raise _reject("old Excel files (.xls) are not read; save the sheet as .xlsx or CSV")
     with path.open("rb") as f:
@@ -223,6 +234,10 @@ def open_source(
 ) -> Source:
     if fmt == "xlsx":
         return open_xlsx(path, sheet)
+    if fmt == "json":
+        from civicgrid.registry.sources_json import open_json  # it builds on this module
+
+        return open_json(path, count=count, encoding=encoding)
     return open_csv(path, count=count, encoding=encoding)
 
 

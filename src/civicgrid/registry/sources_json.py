@@ -1,4 +1,5 @@
-"""Reading hotline exports in JSON row by row, in constant memory: an array of objects, or JSON Lines.
+"""Reading import files in JSON row by row, in constant memory: an array of objects, or JSON Lines
+(the 12345 hotline's exports, police-call feeds).
 
 The result is a `registry.sources.Source` like a CSV's: the header is every key any object has (in the
 order first seen, found by a first pass that also counts the rows), the rows are the objects' values
@@ -23,13 +24,6 @@ MAX_OBJECT = 1 << 20
 
 def _reject(message: str) -> ImportRejected:
     return ImportRejected(message, details=[{"row": None, "field": "file", "problem": message}])
-
-
-def looks_like_json(path: Path) -> bool:
-    """Whether the file starts (after a byte-order mark and blanks) with '[' or '{'."""
-    with path.open("rb") as f:
-        head = f.read(4096).removeprefix(b"\xef\xbb\xbf").lstrip()
-    return head[:1] in (b"[", b"{")
 
 
 class _Reader:
@@ -100,7 +94,7 @@ def _lines(handle: TextIO) -> Iterator[tuple[int, dict[str, Any]]]:
     while line := handle.readline(MAX_OBJECT + 1):
         number += 1
         if len(line) > MAX_OBJECT:
-            raise _reject(f"line {number} is longer than {MAX_OBJECT:,} characters; one ticket per line")
+            raise _reject(f"line {number} is longer than {MAX_OBJECT:,} characters; one record per line")
         text = line.strip()
         if not text:
             continue
@@ -126,7 +120,7 @@ def open_json(path: Path, *, count: bool = True, encoding: str | None = None) ->
             total += 1
             header.update(dict.fromkeys(str(k).strip() for k in value))
     if not header:
-        raise _reject("the file holds no tickets")
+        raise _reject("the file holds no records")
     columns = list(header)
     handle = path.open(encoding=encoding, newline="")
 

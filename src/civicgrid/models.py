@@ -4,6 +4,7 @@ from civicgrid.audit import models as audit_models
 from civicgrid.auth import models as auth_models
 from civicgrid.cases import hotline_models as cases_hotline_models
 from civicgrid.cases import models as cases_models
+from civicgrid.command import models as command_models
 from civicgrid.core import jobs as core_jobs
 from civicgrid.core import keys as core_keys
 from civicgrid.core import scheduler as core_scheduler
@@ -21,6 +22,7 @@ __all__ = [
     "auth_models",
     "cases_hotline_models",
     "cases_models",
+    "command_models",
     "core_jobs",
     "core_keys",
     "core_scheduler",

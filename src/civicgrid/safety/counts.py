@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -21,6 +22,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from civicgrid.cases import service as cases_service
+from civicgrid.geo.models import Division
 from civicgrid.safety.models import SafetyDailyCount, SafetyDirtyDay, SafetyFeedState, SafetyIncident
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -209,3 +211,45 @@ def counted_days(session: Session) -> tuple[date, date] | None:
     """The first and last day that has any count."""
     first, last = session.execute(select(func.min(SafetyDailyCount.day), func.max(SafetyDailyCount.day))).one()
     return (first, last) if first is not None else None
+
+
+def totals(
+    session: Session,
+    area: tuple[str, str] | None,
+    first: date,
+    last: date,
+    *,
+    group_level: str | None = None,
+    by_day: bool = True,
+    kind_prefix: str = "inc:",
+) -> dict[tuple[str | None, date | None, str], int]:
+    """Counts of the kinds starting with `kind_prefix` placed in `area` ((level, code); None: everywhere)
+    between `first` and `last` inclusive, summed per (division of `group_level` holding the record, day,
+    kind). Without `group_level` the first key is None; without `by_day` the day is None. A record placed
+    above `group_level` (an address code of a street when grouping by community) has the group None.
+
+    For the command centre's figures: one grouped query joined to the division tree, so a district's
+    month is read without loading the city's counts."""
+    keys: list[Any] = []
+    query = select(SafetyDailyCount.kind, func.sum(SafetyDailyCount.count)).where(
+        SafetyDailyCount.day >= first,
+        SafetyDailyCount.day <= last,
+        SafetyDailyCount.kind.like(f"{kind_prefix}%"),
+    )
+    if group_level is not None or (area is not None and area[0] != "city"):
+        query = query.join(Division, Division.code == SafetyDailyCount.division_code)
+        if area is not None and area[0] != "city":
+            query = query.where(getattr(Division, f"{area[0]}_code") == area[1])
+        if group_level is not None:
+            keys.append(getattr(Division, f"{group_level}_code"))
+    if by_day:
+        keys.append(SafetyDailyCount.day)
+    query = query.add_columns(*keys).group_by(SafetyDailyCount.kind, *keys)
+    result: dict[tuple[str | None, date | None, str], int] = {}
+    for row in session.execute(query):
+        kind, count = row[0], row[1]
+        rest: list[Any] = list(row[2:])
+        group = rest.pop(0) if group_level is not None else None
+        day = rest.pop(0) if by_day else None
+        result[(group, day, str(kind))] = int(count or 0)
+    return result

@@ -1,8 +1,8 @@
 """safety and command
 
-Revision ID: 5eef680e1a88
+Revision ID: 575060f8de0c
 Revises: 997a7f70a828
-Create Date: 2026-11-29 15:22:58.187359
+Create Date: 2026-11-29 15:28:59.076964
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 
 import civicgrid.core.types
 
-revision: str = '5eef680e1a88'
+revision: str = '575060f8de0c'
 down_revision: str | None = '997a7f70a828'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -62,6 +62,33 @@ def upgrade() -> None:
     sa.Column('updated_at', civicgrid.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('feed', name=op.f('pk_safety_feed_state'))
     )
+    op.create_table('command_position',
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('lon', sa.Float(), nullable=False),
+    sa.Column('lat', sa.Float(), nullable=False),
+    sa.Column('accuracy_m', sa.Float(), nullable=True),
+    sa.Column('city_code', sa.String(length=15), nullable=False),
+    sa.Column('district_code', sa.String(length=15), nullable=True),
+    sa.Column('street_code', sa.String(length=15), nullable=True),
+    sa.Column('community_code', sa.String(length=15), nullable=True),
+    sa.Column('grid_code', sa.String(length=15), nullable=False),
+    sa.Column('started_at', civicgrid.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('shared_at', civicgrid.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('on_duty_until', civicgrid.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint('accuracy_m IS NULL OR accuracy_m >= 0', name=op.f('ck_command_position_accuracy')),
+    sa.CheckConstraint('lon BETWEEN -180 AND 180 AND lat BETWEEN -90 AND 90', name=op.f('ck_command_position_point')),
+    sa.ForeignKeyConstraint(['user_id'], ['auth_user.id'], name=op.f('fk_command_position_user_id_auth_user'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('user_id', name=op.f('pk_command_position'))
+    )
+    with op.batch_alter_table('command_position', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_command_position_city_code'), ['city_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_command_position_community_code'), ['community_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_command_position_district_code'), ['district_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_command_position_grid_code'), ['grid_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_command_position_on_duty_until'), ['on_duty_until'], unique=False)
+        batch_op.create_index(batch_op.f('ix_command_position_shared_at'), ['shared_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_command_position_street_code'), ['street_code'], unique=False)
+
     op.create_table('safety_feed_mapping',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=100), nullable=False),
@@ -238,6 +265,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_safety_feed_mapping_created_by'))
 
     op.drop_table('safety_feed_mapping')
+    with op.batch_alter_table('command_position', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_command_position_street_code'))
+        batch_op.drop_index(batch_op.f('ix_command_position_shared_at'))
+        batch_op.drop_index(batch_op.f('ix_command_position_on_duty_until'))
+        batch_op.drop_index(batch_op.f('ix_command_position_grid_code'))
+        batch_op.drop_index(batch_op.f('ix_command_position_district_code'))
+        batch_op.drop_index(batch_op.f('ix_command_position_community_code'))
+        batch_op.drop_index(batch_op.f('ix_command_position_city_code'))
+
+    op.drop_table('command_position')
     op.drop_table('safety_feed_state')
     op.drop_table('safety_dirty_day')
     with op.batch_alter_table('safety_daily_count', schema=None) as batch_op:

@@ -204,6 +204,8 @@ class SafetyScore(Base):
     # Records counted towards the indexed indicators, and deaths; for lists and rankings.
     events: Mapped[int] = mapped_column(Integer, default=0)
     deaths: Mapped[int] = mapped_column(Integer, default=0)
+    # The residents the rates were per (the registry's count when the score was computed; 0: none known).
+    population: Mapped[int] = mapped_column(Integer, default=0)
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

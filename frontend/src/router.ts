@@ -131,6 +131,30 @@ const desktopPages: RouteRecordRaw[] = [
         meta: { permission: 'case:read' },
       },
       {
+        path: 'safety',
+        name: 'safety',
+        component: () => import('@/modules/safety/SafetyIndexPage.vue'),
+        meta: { permission: 'safety:read' },
+      },
+      {
+        path: 'safety/warnings',
+        name: 'safetyWarnings',
+        component: () => import('@/modules/safety/WarningsPage.vue'),
+        meta: { permission: 'safety:read' },
+      },
+      {
+        path: 'safety/hotspots',
+        name: 'safetyHotspots',
+        component: () => import('@/modules/safety/HotspotsPage.vue'),
+        meta: { permission: 'safety:read' },
+      },
+      {
+        path: 'safety/feeds',
+        name: 'safetyFeeds',
+        component: () => import('@/modules/safety/FeedsPage.vue'),
+        meta: { permission: 'safety:import' },
+      },
+      {
         path: 'registry/imports',
         name: 'imports',
         component: () => import('@/modules/registry/imports/ImportPage.vue'),

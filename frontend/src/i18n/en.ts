@@ -5,6 +5,7 @@ import measures from './measures.en'
 import notifications from './notifications.en'
 import registry from './registry.en'
 import resident from './resident.en'
+import safety from './safety.en'
 import type { Messages } from './zh-CN'
 
 const en: Messages = {
@@ -21,6 +22,10 @@ const en: Messages = {
     sessionExpired: 'Your session has expired. Please log in again.',
   },
   menu: {
+    safety: 'Safety index',
+    safetyWarnings: 'Warnings',
+    safetyHotspots: 'Hotspot forecast',
+    safetyFeeds: 'Feeds',
     disputes: 'Disputes',
     disputeDesk: 'One-stop desk',
     map: 'Grid map',
@@ -172,6 +177,7 @@ const en: Messages = {
   notifications,
   field,
   resident,
+  safety,
 }
 
 export default en

@@ -6,6 +6,7 @@ import measures from './measures.zh-CN'
 import notifications from './notifications.zh-CN'
 import registry from './registry.zh-CN'
 import resident from './resident.zh-CN'
+import safety from './safety.zh-CN'
 
 const zhCN = {
   app: {
@@ -21,6 +22,10 @@ const zhCN = {
     sessionExpired: '登录已过期，请重新登录。',
   },
   menu: {
+    safety: '平安指数',
+    safetyWarnings: '预警',
+    safetyHotspots: '热点预测',
+    safetyFeeds: '数据接入',
     disputes: '矛盾纠纷',
     disputeDesk: '一站式受理',
     map: '网格地图',
@@ -172,6 +177,7 @@ const zhCN = {
   notifications,
   field,
   resident,
+  safety,
 }
 
 export type Messages = typeof zhCN

@@ -5,6 +5,7 @@
 export interface MenuEntry {
   /** route name and i18n key `menu.<name>` */
   name: 'map' | 'divisions' | 'cases' | 'supervision' | 'people' | 'houses' | 'organisations' | 'places' | 'schools' | 'care' | 'measures' | 'disputes' | 'disputeDesk' | 'imports' | 'mobile' | 'users' | 'audit'
+    | 'safety' | 'safetyWarnings' | 'safetyHotspots' | 'safetyFeeds'
   path: string
   permission: string
   icon: MenuIcon
@@ -27,6 +28,10 @@ export type MenuIcon =
   | 'AlarmClock'
   | 'ChatDotRound'
   | 'Stamp'
+  | 'Odometer'
+  | 'Bell'
+  | 'Aim'
+  | 'Connection'
 
 export const MENU: readonly MenuEntry[] = [
   { name: 'map', path: '/map', permission: 'geo:read', icon: 'MapLocation' },
@@ -42,6 +47,10 @@ export const MENU: readonly MenuEntry[] = [
   { name: 'disputes', path: '/disputes', permission: 'dispute:read', icon: 'ChatDotRound' },
   { name: 'disputeDesk', path: '/disputes/desk', permission: 'dispute:read', icon: 'Stamp' },
   { name: 'measures', path: '/cases/measures', permission: 'case:read', icon: 'Document' },
+  { name: 'safety', path: '/safety', permission: 'safety:read', icon: 'Odometer' },
+  { name: 'safetyWarnings', path: '/safety/warnings', permission: 'safety:read', icon: 'Bell' },
+  { name: 'safetyHotspots', path: '/safety/hotspots', permission: 'safety:read', icon: 'Aim' },
+  { name: 'safetyFeeds', path: '/safety/feeds', permission: 'safety:import', icon: 'Connection' },
   { name: 'imports', path: '/registry/imports', permission: 'registry:import', icon: 'Upload' },
   { name: 'mobile', path: '/m/', permission: 'person:write', icon: 'Iphone' },
   { name: 'users', path: '/users', permission: 'user:read', icon: 'User' },

@@ -684,6 +684,119 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/command/overview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Overview
+         * @description Today's key figures of the area: new, closed, open and overdue cases, yellow and red cards, police calls
+         *     today and yesterday, open warnings, workers on duty.
+         */
+        get: operations["command_overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/command/positions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Positions
+         * @description Grid workers on duty sharing their position inside your area (last share at most 15 minutes old):
+         *     name, grid, point and its age — no phone, no ID number.
+         */
+        get: operations["command_positions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/command/positions/me": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Own Position
+         * @description Whether you are sharing your position, the last point sent and until when.
+         */
+        get: operations["command_own_position"];
+        /**
+         * Share Position
+         * @description Share your current position while on duty (grid workers). The first share of a duty period gives
+         *     `duty_minutes` (at most 12 hours); the field app then sends the point every few minutes. Only your
+         *     latest point is kept, and it is deleted when you stop sharing or the duty period ends.
+         */
+        put: operations["command_share_position"];
+        post?: never;
+        /**
+         * Stop Sharing
+         * @description Stop sharing: your position is deleted at once (nothing is kept). Answers 204 also when not sharing.
+         */
+        delete: operations["command_stop_sharing"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/command/ranking": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Ranking
+         * @description Handling units by on-time closure rate, overdue and red cards; or child areas by police calls per
+         *     10,000 residents and by overdue cases — over the last `days`.
+         */
+        get: operations["command_ranking"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/command/trend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Trend
+         * @description Per day of the last `days`: cases reported, how many of them are closed, police calls per indicator.
+         */
+        get: operations["command_trend"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/disputes": {
         parameters: {
             query?: never;
@@ -2366,12 +2479,62 @@ export interface components {
              */
             type: "Feature";
         };
+        /** AreaOut */
+        AreaOut: {
+            /** Code */
+            code: string;
+            /** Level */
+            level: string;
+            /** Name */
+            name: string;
+        };
         /** AreaProperties */
         AreaProperties: {
             /** Code */
             code: string;
             /** Name */
             name: string;
+        };
+        /** AreaRankOut */
+        AreaRankOut: {
+            /** Calls */
+            calls: number;
+            /**
+             * Calls Per 10K
+             * @description police calls per 10,000 residents; None without population
+             */
+            calls_per_10k: number | null;
+            /** Code */
+            code: string;
+            /** Level */
+            level: string;
+            /** Name */
+            name: string;
+            /**
+             * Open Overdue
+             * @description of those, open and past their deadline
+             */
+            open_overdue: number;
+            /**
+             * Population
+             * @description resident population (the registry's, else the divisions' figures)
+             */
+            population: number;
+            /**
+             * Rank Calls
+             * @description 1 = most calls per 10,000 residents
+             */
+            rank_calls: number;
+            /**
+             * Rank Overdue
+             * @description 1 = most overdue cases
+             */
+            rank_overdue: number;
+            /**
+             * Reported
+             * @description cases reported
+             */
+            reported: number;
         };
         /** AreasOut */
         AreasOut: {
@@ -2970,6 +3133,36 @@ export interface components {
             title: string;
             /** Version */
             version: number;
+        };
+        /** CaseFiguresOut */
+        CaseFiguresOut: {
+            /**
+             * Closed Today
+             * @description closed since local midnight
+             */
+            closed_today: number;
+            /**
+             * New Today
+             * @description reported since local midnight
+             */
+            new_today: number;
+            /** Open */
+            open: number;
+            /**
+             * Overdue
+             * @description open and past the current deadline
+             */
+            overdue: number;
+            /**
+             * Red Cards
+             * @description open cases carrying a red card
+             */
+            red_cards: number;
+            /**
+             * Yellow Cards
+             * @description open cases carrying a yellow card
+             */
+            yellow_cards: number;
         };
         /** CaseOut */
         CaseOut: {
@@ -4601,6 +4794,63 @@ export interface components {
             /** Overdue */
             overdue: number;
         };
+        /** OverviewOut */
+        OverviewOut: {
+            area: components["schemas"]["AreaOut"];
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /**
+             * Calls Today
+             * @description police calls and incidents of today (local day)
+             */
+            calls_today: number;
+            /** Calls Yesterday */
+            calls_yesterday: number;
+            /** @description None when your role may not read cases */
+            cases: components["schemas"]["CaseFiguresOut"] | null;
+            /**
+             * Open Warnings
+             * @description warnings open or acknowledged; None without safety:read
+             */
+            open_warnings: number | null;
+            /**
+             * Workers On Duty
+             * @description grid workers on duty sharing their position
+             */
+            workers_on_duty: number;
+        };
+        /** OwnPositionOut */
+        OwnPositionOut: {
+            /** Accuracy M */
+            accuracy_m: number | null;
+            /** Grid Code */
+            grid_code: string | null;
+            /** Grid Name */
+            grid_name: string | null;
+            /** Lat */
+            lat: number | null;
+            /** Lon */
+            lon: number | null;
+            /** On Duty Until */
+            on_duty_until: string | null;
+            /** Shared At */
+            shared_at: string | null;
+            /**
+             * Sharing
+             * @description a duty period is running and the position is kept
+             */
+            sharing: boolean;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Visible
+             * @description the command centre sees it now (last share at most 15 minutes old)
+             */
+            visible: boolean;
+        };
         /** Page[ApiKeyOut] */
         Page_ApiKeyOut_: {
             /** Items */
@@ -5322,6 +5572,48 @@ export interface components {
             supervising_unit?: string | null;
         };
         /**
+         * PositionIn
+         * @description The phone's current fix. `duty_minutes` starts sharing for that long (at most 12 hours); omit it to
+         *     update the point while the duty period runs.
+         */
+        PositionIn: {
+            /**
+             * Accuracy M
+             * @description radius in metres, at most 2000
+             */
+            accuracy_m?: number | null;
+            /**
+             * Duty Minutes
+             * @description start (or restart) a duty period of this length, 1 to 720
+             */
+            duty_minutes?: number | null;
+            /**
+             * Lat
+             * @description WGS84 latitude
+             */
+            lat: number;
+            /**
+             * Lon
+             * @description WGS84 longitude
+             */
+            lon: number;
+        };
+        /**
+         * PositionsOut
+         * @description Every worker on duty sharing a position in the area (not paged: a map shows them all).
+         */
+        PositionsOut: {
+            /**
+             * As Of
+             * Format: date-time
+             */
+            as_of: string;
+            /** Items */
+            items: components["schemas"]["WorkerPositionOut"][];
+            /** Total */
+            total: number;
+        };
+        /**
          * PublicCaseOut
          * @description What a reporter sees by token: the case's progress, never its handlers' names.
          */
@@ -5467,6 +5759,40 @@ export interface components {
             upload_token: string;
             /** Width */
             width: number;
+        };
+        /** RankingOut */
+        RankingOut: {
+            area: components["schemas"]["AreaOut"];
+            /**
+             * Areas
+             * @description for by=areas, the child areas, most calls per 10,000 first
+             */
+            areas: components["schemas"]["AreaRankOut"][];
+            /**
+             * By
+             * @enum {string}
+             */
+            by: "units" | "areas";
+            /**
+             * First
+             * Format: date
+             */
+            first: string;
+            /**
+             * Last
+             * Format: date
+             */
+            last: string;
+            /**
+             * Population Source
+             * @description registry or divisions (for by=areas)
+             */
+            population_source: string | null;
+            /**
+             * Units
+             * @description for by=units, best on-time closure rate first
+             */
+            units: components["schemas"]["UnitRankOut"][];
         };
         /** RateIn */
         RateIn: {
@@ -5932,6 +6258,75 @@ export interface components {
             token_type: string;
             user: components["schemas"]["MeOut"];
         };
+        /** TrendDayOut */
+        TrendDayOut: {
+            /**
+             * Calls
+             * @description police calls per indicator (and `other`)
+             */
+            calls: {
+                [key: string]: number;
+            };
+            /** Calls Total */
+            calls_total: number;
+            /**
+             * Cases Closed
+             * @description of the cases reported that day, those closed by now
+             */
+            cases_closed: number;
+            /** Cases Reported */
+            cases_reported: number;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+        };
+        /** TrendOut */
+        TrendOut: {
+            area: components["schemas"]["AreaOut"];
+            /** Days */
+            days: components["schemas"]["TrendDayOut"][];
+            /**
+             * First
+             * Format: date
+             */
+            first: string;
+            /**
+             * Indicators
+             * @description the keys of `calls`, in display order
+             */
+            indicators: string[];
+            /**
+             * Last
+             * Format: date
+             */
+            last: string;
+        };
+        /** UnitRankOut */
+        UnitRankOut: {
+            /** Closed */
+            closed: number;
+            /** Name */
+            name: string | null;
+            /**
+             * On Time Rate
+             * @description closed by the handling deadline, over closed
+             */
+            on_time_rate: number | null;
+            /** Open Overdue */
+            open_overdue: number;
+            /** Rank */
+            rank: number;
+            /** Red Cards */
+            red_cards: number;
+            /** Reported */
+            reported: number;
+            /** Unit Id */
+            unit_id: number;
+            /** Yellow Cards */
+            yellow_cards: number;
+        };
         /** UnitRef */
         UnitRef: {
             /** Id */
@@ -6052,6 +6447,41 @@ export interface components {
             visited_on: string;
             /** Worker User Id */
             worker_user_id: number | null;
+        };
+        /** WorkerPositionOut */
+        WorkerPositionOut: {
+            /** Accuracy M */
+            accuracy_m: number | null;
+            /**
+             * Age Seconds
+             * @description seconds since the last share
+             */
+            age_seconds: number;
+            /** Display Name */
+            display_name: string;
+            /**
+             * Grid Code
+             * @description the grid the point lies in
+             */
+            grid_code: string;
+            /** Grid Name */
+            grid_name: string | null;
+            /** Lat */
+            lat: number;
+            /** Lon */
+            lon: number;
+            /**
+             * On Duty Until
+             * Format: date-time
+             */
+            on_duty_until: string;
+            /**
+             * Shared At
+             * Format: date-time
+             */
+            shared_at: string;
+            /** User Id */
+            user_id: number;
         };
         /** AssignmentOut */
         civicgrid__cases__schemas__AssignmentOut: {
@@ -9403,6 +9833,544 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReportOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    command_overview: {
+        parameters: {
+            query?: {
+                /** @description an area inside yours (default: your own) */
+                area_code?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OverviewOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    command_positions: {
+        parameters: {
+            query?: {
+                /** @description an area inside yours (default: your own) */
+                area_code?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PositionsOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    command_own_position: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnPositionOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    command_share_position: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PositionIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnPositionOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    command_stop_sharing: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    command_ranking: {
+        parameters: {
+            query?: {
+                /** @description units: handling units; areas: the area's child areas */
+                by?: "units" | "areas";
+                /** @description an area inside yours (default: your own) */
+                area_code?: string | null;
+                /** @description local days back from today, 1 to 366 */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RankingOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    command_trend: {
+        parameters: {
+            query?: {
+                /** @description an area inside yours (default: your own) */
+                area_code?: string | null;
+                /** @description local days back from today, 1 to 366 */
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TrendOut"];
                 };
             };
             /** @description bad request */

@@ -42,6 +42,10 @@ SELF_OR_PUBLIC = {
     ("POST", "/api/v1/notifications/read-all"),  # only ever the caller's own notifications
     ("POST", "/api/v1/stream/ticket"),  # a ticket for the caller's own live stream
     ("GET", "/api/v1/public/map/areas"),  # public: administrative boundaries, code and name only
+    # The caller's own position while on duty: shared wherever in the city the worker is (shown to the centres
+    # whose area holds the point), and withdrawn by its owner at any time (tests/command/test_positions.py).
+    ("PUT", "/api/v1/command/positions/me"),
+    ("DELETE", "/api/v1/command/positions/me"),
 }
 
 # Reads that take their question in a POST body (too large for a query string).

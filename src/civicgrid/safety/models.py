@@ -240,3 +240,28 @@ class SafetyWarning(_InArea, Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     close_note: Mapped[str | None] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SafetyRule(Base):
+    """A threshold rule (safety.rules): warn when an area of `level` counts at least `threshold` records of
+    `kind` over the last `window_days` days. Kept by safety administrators."""
+
+    __tablename__ = "safety_rule"
+    __table_args__ = (
+        CheckConstraint("level IN ('city', 'district', 'street', 'community', 'grid')", name="level"),
+        CheckConstraint("window_days BETWEEN 1 AND 92", name="window_days"),
+        CheckConstraint("threshold >= 1", name="threshold"),
+        CheckConstraint("severity IN ('notice', 'serious')", name="severity"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))
+    level: Mapped[str] = mapped_column(String(10))
+    window_days: Mapped[int] = mapped_column(Integer)
+    threshold: Mapped[int] = mapped_column(Integer)
+    severity: Mapped[str] = mapped_column(String(10), default="notice")
+    active: Mapped[bool] = mapped_column(default=True)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("auth_user.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

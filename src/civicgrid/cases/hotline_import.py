@@ -30,8 +30,8 @@ from civicgrid.authz.scope import Principal
 from civicgrid.cases import hotline
 from civicgrid.core import jobs
 from civicgrid.core.db import Database
-from civicgrid.core.errors import AppError, ImportRejected
-from civicgrid.registry.imports import MAX_PROBLEMS_IN_RESULT, REPORT_HEADER, batches
+from civicgrid.core.errors import AppError
+from civicgrid.registry.imports import MAX_PROBLEMS_IN_RESULT, REPORT_HEADER, batches, locate_columns
 from civicgrid.registry.sources import Source, cell_text, open_source, sniff_format
 
 JOB_KIND = "cases.hotline.import"
@@ -55,35 +55,7 @@ def open_tickets(path: Path, fmt: str, *, count: bool = True, encoding: str | No
 def resolve_columns(header: list[str], columns: dict[str, str]) -> dict[str, int]:
     """field → column index. Fields the mapping leaves out are found by their name or usual heading
     (工单编号, 受理时间, …). ImportRejected listing every problem, before any row is read."""
-    problems: list[dict[str, Any]] = []
-    positions: dict[str, int] = {}
-    for index, column in enumerate(header):
-        if column and column in positions:
-            problems.append({"row": 1, "field": "header", "problem": f"the column {column!r} appears twice"})
-        elif column:
-            positions[column] = index
-    found: dict[str, int] = {}
-    for column, name in columns.items():
-        if column not in positions:
-            problems.append(
-                {"row": 1, "field": name, "problem": f"the mapping names the column {column!r}, which the file lacks"}
-            )
-        else:
-            found[name] = positions[column]
-    for name, spec in hotline.FIELDS.items():
-        if name not in found and name not in columns.values():
-            heading = next(
-                (h for h in (name, *spec.aliases) if h in positions and positions[h] not in found.values()), None
-            )
-            if heading is not None:
-                found[name] = positions[heading]
-    missing = [name for name in hotline.REQUIRED if name not in found]
-    if missing:
-        problems.insert(0, {"row": 1, "field": "mapping", "problem": f"missing required columns: {', '.join(missing)}"})
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise ImportRejected(f"{problems[0]['problem']}{more}; nothing was imported", details=problems)
-    return found
+    return locate_columns(header, columns, hotline.FIELDS, hotline.REQUIRED)
 
 
 def check_file(path: Path, fmt: str, columns: dict[str, str]) -> dict[str, int]:

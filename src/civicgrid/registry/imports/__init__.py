@@ -34,6 +34,7 @@ from civicgrid.registry.imports.fields import (
     REQUIRED_CELLS,
     FieldSpec,
     auto_mapping,
+    locate_columns,
     require_import,
     resolve_columns,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "batches",
     "check_file",
     "count_people",
+    "locate_columns",
     "require_import",
     "resolve_columns",
     "run_import",

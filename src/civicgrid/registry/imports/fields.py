@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,3 +208,41 @@ def resolve_columns(entity: str, header: list[str], mapping: dict[str, str]) -> 
         more = f" (and {len(found) - 1} more problem{'s' if len(found) > 2 else ''})" if len(found) > 1 else ""
         raise ImportRejected(f"{first}{more}; nothing was imported", details=found)
     return columns
+
+
+def locate_columns(
+    header: list[str], columns: Mapping[str, str], fields: Mapping[str, FieldSpec], required: Iterable[str]
+) -> dict[str, int]:
+    """field → column index, for imports whose mapping names some columns and leaves the rest to their
+    headings: fields the mapping leaves out are found by their name or usual heading (`FieldSpec.aliases`).
+    ImportRejected listing every problem (a heading twice, a mapped column missing, a required field
+    missing), before any row is read."""
+    problems: list[dict[str, Any]] = []
+    positions: dict[str, int] = {}
+    for index, column in enumerate(header):
+        if column and column in positions:
+            problems.append({"row": 1, "field": "header", "problem": f"the column {column!r} appears twice"})
+        elif column:
+            positions[column] = index
+    found: dict[str, int] = {}
+    for column, name in columns.items():
+        if column not in positions:
+            problems.append(
+                {"row": 1, "field": name, "problem": f"the mapping names the column {column!r}, which the file lacks"}
+            )
+        else:
+            found[name] = positions[column]
+    for name, spec in fields.items():
+        if name not in found and name not in columns.values():
+            heading = next(
+                (h for h in (name, *spec.aliases) if h in positions and positions[h] not in found.values()), None
+            )
+            if heading is not None:
+                found[name] = positions[heading]
+    missing = [name for name in required if name not in found]
+    if missing:
+        problems.insert(0, {"row": 1, "field": "mapping", "problem": f"missing required columns: {', '.join(missing)}"})
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ImportRejected(f"{problems[0]['problem']}{more}; nothing was imported", details=problems)
+    return found

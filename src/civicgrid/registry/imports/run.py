@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -19,7 +19,7 @@ from civicgrid.core import jobs
 from civicgrid.core.crypto import Keyring, get_keyring
 from civicgrid.core.db import Database
 from civicgrid.registry import people
-from civicgrid.registry.imports.fields import FIELDS, auto_mapping, require_import, resolve_columns
+from civicgrid.registry.imports.fields import FIELDS, FieldSpec, auto_mapping, require_import, resolve_columns
 from civicgrid.registry.imports.house_rows import HouseImporter
 from civicgrid.registry.imports.people_rows import PeopleImporter
 from civicgrid.registry.imports.rows import BaseImporter, CellReader, Counts, Row
@@ -39,9 +39,10 @@ REPORT_HEADER = ("row", "column", "field", "value", "reason")
 class ErrorReport:
     """Row errors written to a CSV file as they are found (UTF-8 with BOM, so Excel opens it)."""
 
-    def __init__(self, path: Path, entity: str, field_columns: dict[str, str]) -> None:
+    def __init__(self, path: Path, entity: str | Mapping[str, FieldSpec], field_columns: dict[str, str]) -> None:
+        """`entity`: people or houses, or the field specs of another import (their masks apply)."""
         self.path = path
-        self.specs = FIELDS[entity]
+        self.specs = FIELDS[entity] if isinstance(entity, str) else entity
         self.field_columns = field_columns  # field → the file's column name
         self.problems = 0
         self.first: list[dict[str, Any]] = []

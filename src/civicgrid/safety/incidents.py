@@ -1,0 +1,258 @@
+"""The incident store: police calls and recorded incidents placed in the division tree and counted.
+
+`store` is the one writer of `SafetyIncident`, for file imports and pushed calls alike: it places every
+record not yet placed (`feeds.place`), inserts the new ones and skips those already stored — a record is
+known by (source, record_id), so importing or pushing it again changes nothing and is reported as a
+duplicate, not an error — and counts what it inserted in the daily counts, in the caller's transaction.
+The insert is one multi-row statement per few thousand records that skips known keys itself (ON
+CONFLICT DO NOTHING, the same on SQLite and PostgreSQL), so two imports of one file at once cannot
+store or count a record twice.
+
+Stored calls are shown live (topic `safety.incident`) to accounts that may read single calls in their
+area; the event carries only category, source, time, division and point — nothing about people.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Select, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from civicgrid.authz.policy import require, restrict
+from civicgrid.authz.scope import Level, Principal
+from civicgrid.core.broadcast import Audience, Event, publish_after_commit
+from civicgrid.core.clock import utcnow
+from civicgrid.core.errors import InvalidInput
+from civicgrid.geo import service as geo
+from civicgrid.safety import counts
+from civicgrid.safety.feeds import CategoryTable, Record, place, read_record
+from civicgrid.safety.models import FEED_SOURCES, SafetyIncident
+
+INSERT_CHUNK = 2_000
+PERMISSION = "safety:import"
+MAX_PUSHED = 1_000  # incidents per pushed call
+TOPIC = "safety.incident"
+LIVE_PERMISSION = "safety:incidents"
+# Up to this many stored calls get a live event each; more (a backlog) get one event telling screens to re-read.
+LIVE_EVENTS_PER_CALL = 100
+
+
+@dataclass
+class Stored:
+    created: list[Record] = field(default_factory=list)
+    duplicates: list[str] = field(default_factory=list)  # record ids stored before
+
+
+def _row(record: Record, job_id: int | None) -> dict[str, Any]:
+    return {
+        "source": record.source,
+        "record_id": record.record_id,
+        "occurred_at": record.occurred_at,
+        "time_precision": record.time_precision,
+        "day": record.day,
+        "category_code": record.category_code,
+        "raw_category": record.raw_category,
+        "division_code": record.division_code,
+        "district_code": record.district_code,
+        "street_code": record.street_code,
+        "community_code": record.community_code,
+        "grid_code": record.grid_code,
+        "lon": record.lon,
+        "lat": record.lat,
+        "address": record.address,
+        "severity": record.severity,
+        "deaths": record.deaths,
+        "injuries": record.injuries,
+        "job_id": job_id,
+    }
+
+
+def store(session: Session, records: Sequence[Record], *, job_id: int | None = None) -> Stored:
+    """Place, insert and count `records` (never commits). Records already stored are skipped and listed as
+    duplicates. InvalidInput, with nothing written, when a record cannot be placed or a key repeats."""
+    unplaced = [r for r in records if r.division_code is None]
+    problems = [
+        {"record_id": unplaced[i].record_id, "field": name, "problem": reason}
+        for i, name, reason in place(session, unplaced)
+    ]
+    seen: set[tuple[str, str]] = set()
+    for record in records:
+        key = (record.source, record.record_id)
+        if record.source not in FEED_SOURCES:
+            problems.append({"record_id": record.record_id, "field": "source", "problem": "not a feed source"})
+        if key in seen:
+            problems.append({"record_id": record.record_id, "field": "record_id", "problem": "given twice"})
+        seen.add(key)
+    if problems:
+        raise InvalidInput(
+            f"{len(problems)} problem(s) in the records; nothing was stored: {problems[0]['problem']}",
+            details=problems,
+        )
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = (
+        insert(SafetyIncident)
+        .on_conflict_do_nothing(index_elements=["source", "record_id"])
+        .returning(SafetyIncident.source, SafetyIncident.record_id)
+    )
+    inserted: set[tuple[str, str]] = set()
+    for start in range(0, len(records), INSERT_CHUNK):
+        chunk = records[start : start + INSERT_CHUNK]
+        result = session.execute(statement, [_row(r, job_id) for r in chunk])
+        inserted.update((str(source), str(record_id)) for source, record_id in result)
+    stored = Stored()
+    for record in records:
+        if (record.source, record.record_id) in inserted:
+            stored.created.append(record)
+        else:
+            stored.duplicates.append(record.record_id)
+    # count_incidents reads division_code, day, category_code, deaths and injuries, which a Record has.
+    counts.count_incidents(session, cast("Iterable[SafetyIncident]", stored.created))
+    return stored
+
+
+def receive(
+    session: Session,
+    principal: Principal,
+    source: str,
+    items: Sequence[Mapping[str, Any]],
+    table: CategoryTable,
+    *,
+    limit: int = MAX_PUSHED,
+) -> Stored:
+    """Store calls pushed by a police system, all or nothing: any problem in any item → InvalidInput
+    listing every one (by item index and record id), nothing stored. Records stored before are
+    duplicates, not problems. The stored ones are published live once the transaction commits."""
+    require(principal, PERMISSION)
+    if len(items) > limit:
+        raise InvalidInput(
+            f"at most {limit:,} incidents per call; split the batch",
+            details=[{"field": "incidents", "problem": f"{len(items):,} given"}],
+        )
+    now = utcnow()
+    problems: list[dict[str, Any]] = []
+    records: list[Record] = []
+    positions: list[int] = []
+    seen: dict[str, int] = {}
+    for n, item in enumerate(items):
+        record, item_problems, _unknown = read_record(item, source, table, now)
+        record_id = str(item.get("record_id") or "")
+        first = seen.setdefault(record_id, n) if record_id else n
+        if first != n:
+            item_problems = [*item_problems, ("record_id", f"given again; item {first} has it already")]
+            record = None
+        problems.extend({"index": n, "record_id": record_id, "field": f, "problem": p} for f, p in item_problems)
+        if record is not None and not item_problems:
+            records.append(record)
+            positions.append(n)
+    for i, name, reason in place(session, records, principal):
+        n = positions[i]
+        problems.append({"index": n, "record_id": records[i].record_id, "field": name, "problem": reason})
+    if problems:
+        problems.sort(key=lambda p: p["index"])
+        failed = len({p["index"] for p in problems})
+        raise InvalidInput(
+            f"{failed:,} of {len(items):,} incidents have problems, so none was stored; the details list each one "
+            f"(first: item {problems[0]['index']}, {problems[0]['field']}: {problems[0]['problem']})",
+            details=problems,
+        )
+    stored = store(session, records)
+    publish_stored(session, stored.created)
+    return stored
+
+
+# -- live events -----------------------------------------------------------------------------------------
+
+
+def live_payload(record: Record) -> dict[str, Any]:
+    return {
+        "source": record.source,
+        "category_code": record.category_code,
+        "occurred_at": record.occurred_at.isoformat(),
+        "time_precision": record.time_precision,
+        "division_code": record.division_code,
+        "lon": record.lon,
+        "lat": record.lat,
+    }
+
+
+def publish_stored(session: Session, records: Sequence[Record]) -> None:
+    """Tell the screens of each record's area, once `session` has committed."""
+    if not records:
+        return
+    if len(records) <= LIVE_EVENTS_PER_CALL:
+        for record in records:
+            audience = Audience.of(areas=[record.area_codes()], permission=LIVE_PERMISSION)
+            publish_after_commit(session, Event(TOPIC, live_payload(record), audience))
+        return
+    areas = list({r.division_code: r.area_codes() for r in records}.values())
+    audience = Audience.of(areas=areas, permission=LIVE_PERMISSION)
+    payload = {"count": len(records), "sources": sorted({r.source for r in records}), "resync": True}
+    publish_after_commit(session, Event(TOPIC, payload, audience))
+
+
+# -- reading ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncidentFilter:
+    source: str | None = None
+    category: str | None = None  # a leaf code, or a class's two digits for all of it
+    area_code: str | None = None  # a division of any level: records placed in it or below
+    since: datetime | None = None
+    until: datetime | None = None
+    bbox: tuple[float, float, float, float] | None = None
+
+
+_AREA_COLUMNS = {
+    Level.district.value: SafetyIncident.district_code,
+    Level.street.value: SafetyIncident.street_code,
+    Level.community.value: SafetyIncident.community_code,
+    Level.grid.value: SafetyIncident.grid_code,
+}
+
+
+def query(session: Session, principal: Principal, filters: IncidentFilter) -> Select[tuple[SafetyIncident]]:
+    """The incidents the principal may read (`safety:incidents`, their area), filtered; unordered."""
+    statement = restrict(select(SafetyIncident), principal, "safety:incidents", SafetyIncident)
+    if filters.source is not None:
+        if filters.source not in FEED_SOURCES:
+            raise InvalidInput(
+                f"source is one of {', '.join(FEED_SOURCES)}", details=[{"field": "source", "problem": "unknown"}]
+            )
+        statement = statement.where(SafetyIncident.source == filters.source)
+    if filters.category:
+        if not filters.category.isdigit() or len(filters.category) not in (2, 4):
+            raise InvalidInput(
+                "category is a leaf code (0101) or a class's two digits (01)",
+                details=[{"field": "category", "problem": "not a category code"}],
+            )
+        column = SafetyIncident.category_code
+        statement = statement.where(
+            column.like(f"{filters.category}%") if len(filters.category) == 2 else column == filters.category
+        )
+    if filters.area_code:
+        division = geo.divisions_by_codes(session, [filters.area_code]).get(filters.area_code)
+        if division is None:
+            raise InvalidInput(
+                f"{filters.area_code!r} is not a division of the map",
+                details=[{"field": "area_code", "problem": "unknown division"}],
+            )
+        area_column = _AREA_COLUMNS.get(division.level)
+        if area_column is not None:
+            statement = statement.where(area_column == division.code)
+    if filters.since is not None:
+        statement = statement.where(SafetyIncident.occurred_at >= filters.since)
+    if filters.until is not None:
+        statement = statement.where(SafetyIncident.occurred_at < filters.until)
+    if filters.bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = filters.bbox
+        statement = statement.where(
+            SafetyIncident.lon.between(min_lon, max_lon), SafetyIncident.lat.between(min_lat, max_lat)
+        )
+    return statement

@@ -14,6 +14,7 @@ def load_reference_data(session: Session) -> dict[str, int]:
     from civicgrid.disputes.categories import seed_dispute_categories
     from civicgrid.registry.codes import load_defaults
     from civicgrid.safety.categories import seed_safety_categories
+    from civicgrid.safety.index_service import seed_index_config
 
     return {
         "code tables": load_defaults(session),
@@ -21,4 +22,5 @@ def load_reference_data(session: Session) -> dict[str, int]:
         "work calendar": seed_calendar(session),
         "dispute categories": seed_dispute_categories(session),
         "incident categories": seed_safety_categories(session),
+        "safety index configurations": seed_index_config(session),
     }

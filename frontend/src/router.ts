@@ -176,6 +176,13 @@ const desktopPages: RouteRecordRaw[] = [
     ],
   },
   {
+    // The command centre's big screen (一张图): its own full-screen layout, without the desk app's menu.
+    path: 'command',
+    name: 'command',
+    component: () => import('@/modules/command/CommandPage.vue'),
+    meta: { permission: 'command:read' },
+  },
+  {
     path: ':pathMatch(.*)*',
     name: 'not-found',
     component: () => import('@/modules/common/NotFoundPage.vue'),

@@ -1,4 +1,5 @@
 import cases from './cases.en'
+import command from './command.en'
 import disputes from './disputes.en'
 import field from './field.en'
 import measures from './measures.en'
@@ -22,6 +23,7 @@ const en: Messages = {
     sessionExpired: 'Your session has expired. Please log in again.',
   },
   menu: {
+    command: 'Command centre',
     safety: 'Safety index',
     safetyWarnings: 'Warnings',
     safetyHotspots: 'Hotspot forecast',
@@ -178,6 +180,7 @@ const en: Messages = {
   field,
   resident,
   safety,
+  command,
 }
 
 export default en

@@ -1,5 +1,6 @@
 // Simplified Chinese — the default language. en.ts must have exactly the same keys (checked by tests).
 import cases from './cases.zh-CN'
+import command from './command.zh-CN'
 import disputes from './disputes.zh-CN'
 import field from './field.zh-CN'
 import measures from './measures.zh-CN'
@@ -22,6 +23,7 @@ const zhCN = {
     sessionExpired: '登录已过期，请重新登录。',
   },
   menu: {
+    command: '指挥中心',
     safety: '平安指数',
     safetyWarnings: '预警',
     safetyHotspots: '热点预测',
@@ -178,6 +180,7 @@ const zhCN = {
   field,
   resident,
   safety,
+  command,
 }
 
 export type Messages = typeof zhCN

@@ -102,6 +102,9 @@ def _path_values(city: TinyCity, registry: TinyRegistry, p: Perspective) -> dict
     key = p.foreign_registry
     return {
         "code": p.foreign_division,
+        "area_code": p.foreign_division,
+        # Index configurations are platform-wide; only safety administrators activate them (none here).
+        "config_id": "1",
         "user_id": str(city.users[p.foreign_user]),
         "key_id": "1",
         "unit_id": str(city.units["committee-b" if p.username == "worker.a1" else "committee-a"]),

@@ -150,7 +150,7 @@ def test_ratios_map_to_the_documented_component_scores() -> None:
     # x = 1.2 → 90, 1.4 → 80, 1.6 → 70, x ≤ 1 → 100, x ≥ 3 → 0 (slope 50); prior 3
     for observed, expected_score in [(15, 90), (18, 80), (21, 70), (5, 100), (42, 0)]:
         rows = [*HISTORY, ("G1", "2024-03-02", "inc:01", observed, 0)]
-        block, areas, rules = run(rows, [MARCH_2024])
+        block, areas, _ = run(rows, [MARCH_2024])
         assert block.component[0, at(areas, "G1"), 0] == pytest.approx(expected_score)
 
 
@@ -168,7 +168,7 @@ def test_the_three_year_baseline_averages_only_years_with_data() -> None:
         ("G1", "2023-03-01", "inc:01", 12, 0),
         ("G1", "2024-03-05", "inc:01", 12, 0),
     ]
-    block, areas, rules = run(rows, [MARCH_2024])
+    block, areas, _ = run(rows, [MARCH_2024])
     g1 = at(areas, "G1")
     assert block.years_used[0, 0] == 1
     assert block.used[0, g1, 0] == BASELINES.index("three_year")

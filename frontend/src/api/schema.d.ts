@@ -2226,6 +2226,286 @@ export interface paths {
         patch: operations["registry_update_school"];
         trace?: never;
     };
+    "/api/v1/safety/categories": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Categories
+         * @description The incident categories: classes (with the index indicator each counts towards) and their leaves.
+         */
+        get: operations["safety_categories_tree"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety/feed-fields": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Feed Fields
+         * @description The record fields a feed's columns can be mapped to (nothing else is ever read).
+         */
+        get: operations["safety_feed_fields"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety/feed-mappings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List Mappings */
+        get: operations["safety_feed_mappings_list"];
+        put?: never;
+        /**
+         * Create Mapping
+         * @description Save a feed's mapping: columns → record fields, labels → categories, the unknown-label policy.
+         */
+        post: operations["safety_feed_mapping_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety/feed-mappings/{mapping_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get Mapping */
+        get: operations["safety_feed_mapping_get"];
+        /**
+         * Update Mapping
+         * @description Replace a mapping whole (imports already queued keep the mapping they started with).
+         */
+        put: operations["safety_feed_mapping_update"];
+        post?: never;
+        /** Delete Mapping */
+        delete: operations["safety_feed_mapping_delete"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety/hotspots": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Hotspots
+         * @description The units of your area most likely to see incidents in the period, as GeoJSON: ranked by expected
+         *     events per km², flagged from the top until `coverage` of your area is reached; trained on the
+         *     `train_days` before the period. Places are forecast, never people.
+         */
+        get: operations["safety_hotspots"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety/hotspots/methods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Methods
+         * @description The forecast methods, with the figures of the last back-test (`civicgrid safety backtest`) if any.
+         */
+        get: operations["safety_hotspot_methods"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety/imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Import
+         * @description Import police calls or incidents from a CSV (UTF-8 or GBK), JSON array or JSON Lines file as a job
+         *     (202); the job's result counts created, duplicates (stored before) and failed rows, and lists the
+         *     category labels the mapping's table lacks.
+         */
+        post: operations["safety_feed_import_start"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Incidents
+         * @description Single calls and incidents of your area (safety:incidents), newest first unless sorted otherwise.
+         */
+        get: operations["safety_incidents_list"];
+        put?: never;
+        /**
+         * Push Incidents
+         * @description Store up to 1,000 calls as a police system receives them, all or nothing: any invalid incident →
+         *     422 listing every problem, nothing stored. Incidents stored before are listed as duplicates (pushing
+         *     again is harmless). Screens of the incidents' areas are told at once (live topic `safety.incident`).
+         */
+        post: operations["safety_incidents_push"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety/index": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Index
+         * @description The index of every area of `level` under `parent` for one period; with `order=worst&limit=10`,
+         *     the ten worst areas of that level.
+         */
+        get: operations["safety_index"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety/index-configs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Configs
+         * @description Every index configuration, oldest first; exactly one is active.
+         */
+        get: operations["safety_index_configs"];
+        put?: never;
+        /**
+         * Create Config
+         * @description A new index configuration, inactive. Every problem of the definition is listed in one 422.
+         */
+        post: operations["safety_index_config_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety/index-configs/{config_id}/activate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Activate Config
+         * @description Queue the job that computes this configuration's scores for every period and then makes it the active
+         *     one (the index shown stays the current one until then).
+         */
+        post: operations["safety_index_config_activate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety/index/{area_code}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Explain
+         * @description One area's score explained: per indicator the observed count and rate, the four baselines, the one
+         *     used, expected, ratio, component score and contribution; deaths and their deduction; residents.
+         */
+        get: operations["safety_index_explain"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety/index/{area_code}/trend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Trend
+         * @description One area's scores over the last `count` periods.
+         */
+        get: operations["safety_index_trend"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stream": {
         parameters: {
             query?: never;
@@ -2394,6 +2674,17 @@ export interface components {
             /** Replayed */
             replayed: boolean;
         };
+        /** ActivationOut */
+        ActivationOut: {
+            config: components["schemas"]["IndexConfigOut"];
+            /**
+             * Job Id
+             * @description the job computing its scores; GET /api/v1/jobs/{id} shows its progress
+             */
+            job_id: number;
+            /** Message */
+            message: string;
+        };
         /** AncestorOut */
         AncestorOut: {
             /** Code */
@@ -2536,6 +2827,61 @@ export interface components {
              */
             reported: number;
         };
+        /** AreaRef */
+        AreaRef: {
+            /** Code */
+            code: string;
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "city" | "district" | "street" | "community" | "grid";
+            /** Name */
+            name: string;
+            /** Parent Code */
+            parent_code: string | null;
+        };
+        /** AreaScoreOut */
+        AreaScoreOut: {
+            /**
+             * Band
+             * @enum {string}
+             */
+            band: "green" | "yellow" | "orange" | "red";
+            /** Code */
+            code: string;
+            /** Deaths */
+            deaths: number;
+            /**
+             * Events
+             * @description records counted towards the index's indicators
+             */
+            events: number;
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "city" | "district" | "street" | "community" | "grid";
+            /** Name */
+            name: string;
+            /** Parent Code */
+            parent_code: string | null;
+            /**
+             * Population
+             * @description residents the rates are per; 0 when none are recorded
+             */
+            population: number;
+            /**
+             * Red Streak
+             * @description consecutive red periods of this type ending with this one
+             */
+            red_streak: number;
+            /**
+             * Score
+             * @description 0–100, one decimal
+             */
+            score: number;
+        };
         /** AreasOut */
         AreasOut: {
             /**
@@ -2662,6 +3008,48 @@ export interface components {
             request_id: string | null;
             /** Seq */
             seq: number;
+        };
+        /** BandsOut */
+        BandsOut: {
+            /** Green */
+            green: number;
+            /** Orange */
+            orange: number;
+            /** Yellow */
+            yellow: number;
+        };
+        /** BaselineOut */
+        BaselineOut: {
+            /**
+             * Available
+             * @description false: no data for it (no history yet, or no peers)
+             */
+            available: boolean;
+            /**
+             * Basis
+             * @description peers: median per-resident rate, or median count for an area without residents
+             */
+            basis?: ("rate" | "count") | null;
+            /**
+             * Count
+             * @description expected count for this period's length under this baseline
+             */
+            count: number | null;
+            /**
+             * Periods
+             * @description first days of the periods it reads
+             */
+            periods?: string[] | null;
+            /**
+             * Rate
+             * @description the same per `per_residents` residents; null without residents
+             */
+            rate: number | null;
+            /**
+             * Years
+             * @description three_year: previous years with data that were averaged
+             */
+            years?: number | null;
         };
         /** BatchLookupIn */
         BatchLookupIn: {
@@ -3297,29 +3685,6 @@ export interface components {
             /** Sort */
             sort?: number | null;
         };
-        /** CategoryOut */
-        CategoryOut: {
-            /** Accept Days */
-            accept_days: number | null;
-            /** Active */
-            active: boolean;
-            /** Code */
-            code: string;
-            /** Default Priority */
-            default_priority: string;
-            /** Department Type */
-            department_type: string | null;
-            /** Depth */
-            depth: number;
-            /** Handle Days */
-            handle_days: number | null;
-            /** Name En */
-            name_en: string;
-            /** Name Zh */
-            name_zh: string;
-            /** Parent Code */
-            parent_code: string | null;
-        };
         /** CategoryUpdate */
         CategoryUpdate: {
             /** Accept Days */
@@ -3387,6 +3752,58 @@ export interface components {
             sort: number;
             /** Table */
             table: string;
+        };
+        /** ComponentOut */
+        ComponentOut: {
+            /**
+             * Baseline Used
+             * @description null: none available, expected = observed
+             */
+            baseline_used: string | null;
+            /**
+             * Baselines
+             * @description three_year, year_on_year, previous, peers
+             */
+            baselines: {
+                [key: string]: components["schemas"]["BaselineOut"];
+            };
+            /**
+             * Contribution
+             * @description weight × score
+             */
+            contribution: number;
+            /** Expected */
+            expected: number;
+            /** Expected Rate */
+            expected_rate: number | null;
+            /** Indicator */
+            indicator: string;
+            /** Observed */
+            observed: number;
+            /**
+             * Rate
+             * @description observed per `per_residents` residents
+             */
+            rate: number | null;
+            /**
+             * Ratio
+             * @description (observed + prior) / (expected + prior)
+             */
+            ratio: number;
+            /**
+             * Score
+             * @description clip(100 − slope·(ratio − 1), 0, 100)
+             */
+            score: number;
+            /** Weight */
+            weight: number;
+        };
+        /** ConfigRef */
+        ConfigRef: {
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
         };
         /** Count */
         Count: {
@@ -3857,6 +4274,61 @@ export interface components {
         ErrorOut: {
             error: components["schemas"]["ErrorBody"];
         };
+        /** EscalationOut */
+        EscalationOut: {
+            /** Interview */
+            interview: number;
+            /** Notice */
+            notice: number;
+        };
+        /** ExplanationOut */
+        ExplanationOut: {
+            area: components["schemas"]["AreaRef"];
+            /**
+             * Band
+             * @enum {string}
+             */
+            band: "green" | "yellow" | "orange" | "red";
+            bands: components["schemas"]["BandsOut"];
+            /**
+             * Baseline
+             * @description the configured baseline
+             */
+            baseline: string;
+            /** Components */
+            components: components["schemas"]["ComponentOut"][];
+            config: components["schemas"]["ConfigRef"];
+            /** Deaths */
+            deaths: number;
+            /**
+             * Deduction
+             * @description min(deaths × points per death, cap)
+             */
+            deduction: number;
+            escalation: components["schemas"]["EscalationOut"];
+            /** Notes */
+            notes: string[];
+            period: components["schemas"]["PeriodOut"];
+            population: components["schemas"]["PopulationOut"];
+            /** Prior */
+            prior: number;
+            /** Red Streak */
+            red_streak: number;
+            /** Score */
+            score: number;
+            /** Slope */
+            slope: number;
+            /**
+             * Stored
+             * @description whether a score is stored for this period (false: computed just now)
+             */
+            stored: boolean;
+            /**
+             * Weighted
+             * @description Σ weight × component score, before the deduction for deaths
+             */
+            weighted: number;
+        };
         /** ExtensionOut */
         ExtensionOut: {
             /** Days */
@@ -3887,6 +4359,93 @@ export interface components {
              * @constant
              */
             type: "FeatureCollection";
+        };
+        /** FeedFieldOut */
+        FeedFieldOut: {
+            /**
+             * Aliases
+             * @description column headings mapped to it when the mapping does not say
+             */
+            aliases: string[];
+            /** Description */
+            description: string;
+            /** Name */
+            name: string;
+            /**
+             * Required
+             * @description the file must have this column, and every row must fill it
+             */
+            required: boolean;
+        };
+        /** FeedMappingIn */
+        FeedMappingIn: {
+            /**
+             * Categories
+             * @description the feed's category label → leaf category code (0101)
+             */
+            categories?: {
+                [key: string]: string;
+            };
+            /**
+             * Columns
+             * @description file column → record field; fields left out are found by heading
+             */
+            columns?: {
+                [key: string]: string;
+            };
+            /**
+             * Fallback Category
+             * @description with fallback: e.g. 0999
+             */
+            fallback_category?: string | null;
+            /** Name */
+            name: string;
+            /**
+             * Source
+             * @description 110 接警, 119 火警, 122 交通事故报警, records 案事件
+             * @enum {string}
+             */
+            source: "110" | "119" | "122" | "records";
+            /**
+             * Unknown Category
+             * @description a label the table lacks: reject the whole file, report (refuse) the rows, or use the fallback
+             * @default report
+             * @enum {string}
+             */
+            unknown_category: "reject" | "report" | "fallback";
+        };
+        /** FeedMappingOut */
+        FeedMappingOut: {
+            /** Categories */
+            categories: {
+                [key: string]: string;
+            };
+            /** Columns */
+            columns: {
+                [key: string]: string;
+            };
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: number | null;
+            /** Fallback Category */
+            fallback_category: string | null;
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+            /** Source */
+            source: string;
+            /** Unknown Category */
+            unknown_category: string;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
         };
         /** FieldOut */
         FieldOut: {
@@ -4050,6 +4609,152 @@ export interface components {
             /** Ticket No */
             ticket_no: string;
         };
+        /** HotspotCollection */
+        HotspotCollection: {
+            /** Features */
+            features: components["schemas"]["HotspotFeature"][];
+            meta: components["schemas"]["HotspotMeta"];
+            /**
+             * Type
+             * @default FeatureCollection
+             * @constant
+             */
+            type: "FeatureCollection";
+        };
+        /** HotspotFeature */
+        HotspotFeature: {
+            geometry: components["schemas"]["HotspotGeometry"];
+            /** Id */
+            id: string;
+            properties: components["schemas"]["HotspotProperties"];
+            /**
+             * Type
+             * @default Feature
+             * @constant
+             */
+            type: "Feature";
+        };
+        /** HotspotGeometry */
+        HotspotGeometry: {
+            /** Coordinates */
+            coordinates: unknown[];
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "Polygon" | "MultiPolygon";
+        };
+        /** HotspotMeta */
+        HotspotMeta: {
+            /**
+             * Area Share
+             * @description the flagged share of your area
+             */
+            area_share: number;
+            /** Cached */
+            cached: boolean;
+            /** Cell Size */
+            cell_size: number | null;
+            /** Computed At */
+            computed_at: string;
+            /** Coverage */
+            coverage: number;
+            /** Expected Flagged */
+            expected_flagged: number;
+            /** Expected In Area */
+            expected_in_area: number;
+            /** Flagged */
+            flagged: number;
+            /** Method */
+            method: string;
+            /** Params */
+            params: {
+                [key: string]: unknown;
+            };
+            period: components["schemas"]["HotspotPeriod"];
+            /** Seconds */
+            seconds: number;
+            /**
+             * Selection
+             * @description the indicator, or categories:<codes>
+             */
+            selection: string;
+            training: components["schemas"]["HotspotTraining"];
+            /** Unit */
+            unit: string;
+            /** Units In Area */
+            units_in_area: number;
+        };
+        /** HotspotPeriod */
+        HotspotPeriod: {
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /** Type */
+            type: string;
+        };
+        /** HotspotProperties */
+        HotspotProperties: {
+            /** Area Km2 */
+            area_km2: number;
+            /**
+             * Events
+             * @description the unit's incidents in the training window
+             */
+            events: number;
+            /**
+             * Expected
+             * @description expected events in the unit in the period
+             */
+            expected: number;
+            /**
+             * Grid Code
+             * @description the grid of the unit (a cell: of its centre)
+             */
+            grid_code?: string | null;
+            /**
+             * Id
+             * @description the cell (r<row>c<col>) or the grid's code
+             */
+            id: string;
+            /**
+             * Name
+             * @description the grid's name (unit=grid)
+             */
+            name?: string | null;
+            /**
+             * Rank
+             * @description 1 = the hottest unit of your area
+             */
+            rank: number;
+            /**
+             * Score
+             * @description expected events per km² in the period (the ranking key)
+             */
+            score: number;
+        };
+        /** HotspotTraining */
+        HotspotTraining: {
+            /** Events */
+            events: number;
+            /**
+             * First Day
+             * Format: date
+             */
+            first_day: string;
+            /**
+             * Last Day
+             * Format: date
+             */
+            last_day: string;
+        };
         /** HouseIn */
         HouseIn: {
             /** Area M2 */
@@ -4196,6 +4901,200 @@ export interface components {
             unchanged: number;
             /** Updated */
             updated: number;
+        };
+        /** IncidentBatchIn */
+        IncidentBatchIn: {
+            /** Incidents */
+            incidents: components["schemas"]["IncidentIn"][];
+            /**
+             * Mapping Id
+             * @description a saved feed mapping whose category table applies
+             */
+            mapping_id?: number | null;
+            /**
+             * Source
+             * @description required unless mapping_id gives it
+             */
+            source?: ("110" | "119" | "122" | "records") | null;
+        };
+        /** IncidentBatchOut */
+        IncidentBatchOut: {
+            /** Created */
+            created: number;
+            /**
+             * Created Ids
+             * @description record ids stored by this call
+             */
+            created_ids: string[];
+            /**
+             * Duplicates
+             * @description record ids stored before (pushing again changes nothing)
+             */
+            duplicates: string[];
+        };
+        /**
+         * IncidentIn
+         * @description One call or incident; no free text (call summaries name people), so unknown keys are refused.
+         */
+        IncidentIn: {
+            /** Address */
+            address?: string | null;
+            /**
+             * Address Code
+             * @description a division code, without a point
+             */
+            address_code?: string | null;
+            /**
+             * Category
+             * @description a leaf code, or the feed's label (with mapping)
+             */
+            category: string;
+            /**
+             * Deaths
+             * @default 0
+             */
+            deaths: number;
+            /**
+             * Injuries
+             * @default 0
+             */
+            injuries: number;
+            /** Lat */
+            lat?: number | null;
+            /** Lon */
+            lon?: number | null;
+            /**
+             * Occurred At
+             * @description ISO 8601 (no offset = Beijing time), or a day or month as in files
+             */
+            occurred_at: string | number;
+            /** Record Id */
+            record_id: string;
+            /** Severity */
+            severity?: string | null;
+        };
+        /** IncidentOut */
+        IncidentOut: {
+            /** Address */
+            address: string | null;
+            /** Category Code */
+            category_code: string;
+            /** Category Name */
+            category_name: string | null;
+            /** Community Code */
+            community_code: string | null;
+            /**
+             * Day
+             * Format: date
+             * @description the local day it is counted on
+             */
+            day: string;
+            /** Deaths */
+            deaths: number;
+            /** District Code */
+            district_code: string | null;
+            /**
+             * Division Code
+             * @description the finest division it was placed in (a grid for a point)
+             */
+            division_code: string;
+            /** Grid Code */
+            grid_code: string | null;
+            /** Id */
+            id: number;
+            /**
+             * Imported At
+             * Format: date-time
+             */
+            imported_at: string;
+            /** Injuries */
+            injuries: number;
+            /** Lat */
+            lat: number | null;
+            /** Lon */
+            lon: number | null;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /**
+             * Raw Category
+             * @description the feed's own label
+             */
+            raw_category: string | null;
+            /** Record Id */
+            record_id: string;
+            /** Severity */
+            severity: string | null;
+            /** Source */
+            source: string;
+            /** Street Code */
+            street_code: string | null;
+            /**
+             * Time Precision
+             * @description second, day or month
+             */
+            time_precision: string;
+        };
+        /** IndexConfigCreate */
+        IndexConfigCreate: {
+            /**
+             * Definition
+             * @description indicators {name: weight} (crime_order, fire, traffic, disputes, hazards; weights > 0 adding up to 1), per_residents, baseline (three_year | year_on_year | previous | peers), scoring {prior, slope, death_points, death_cap}, bands {green, yellow, orange}, escalation {notice, interview}; anything left out takes the default
+             * @example {
+             *       "indicators": {
+             *         "crime_order": 0.5,
+             *         "disputes": 0.1,
+             *         "fire": 0.2,
+             *         "traffic": 0.2
+             *       }
+             *     }
+             */
+            definition?: {
+                [key: string]: unknown;
+            };
+            /** Name */
+            name: string;
+        };
+        /** IndexConfigOut */
+        IndexConfigOut: {
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Created By */
+            created_by: number | null;
+            /** Definition */
+            definition: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /** Name */
+            name: string;
+        };
+        /** IndexOut */
+        IndexOut: {
+            /** Areas */
+            areas: components["schemas"]["AreaScoreOut"][];
+            /**
+             * Computed At
+             * @description null: no scores are stored for this period yet
+             */
+            computed_at: string | null;
+            config: components["schemas"]["ConfigRef"];
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "city" | "district" | "street" | "community" | "grid";
+            /** Parent Code */
+            parent_code: string;
+            period: components["schemas"]["PeriodOut"];
         };
         /** JobOut */
         JobOut: {
@@ -4544,6 +5443,22 @@ export interface components {
             timezone: string;
             /** Version */
             version: string;
+        };
+        /** MethodOut */
+        MethodOut: {
+            /** Baseline */
+            baseline: boolean;
+            /** Description */
+            description: string;
+            /**
+             * Last Backtest
+             * @description job_id, finished_at, spec and the figures (hit rate, PAI, PEI* per coverage) of the newest back-test (`civicgrid safety backtest`) you may see
+             */
+            last_backtest: {
+                [key: string]: unknown;
+            } | null;
+            /** Name */
+            name: string;
         };
         /** MoveIn */
         MoveIn: {
@@ -4939,6 +5854,28 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[IncidentOut] */
+        Page_IncidentOut_: {
+            /** Items */
+            items: components["schemas"]["IncidentOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[IndexConfigOut] */
+        Page_IndexConfigOut_: {
+            /** Items */
+            items: components["schemas"]["IndexConfigOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
         /** Page[JobOut] */
         Page_JobOut_: {
             /** Items */
@@ -5117,6 +6054,25 @@ export interface components {
         PasswordIn: {
             /** Password */
             password: string;
+        };
+        /** PeriodOut */
+        PeriodOut: {
+            /**
+             * End
+             * Format: date
+             * @description the last day, inclusive
+             */
+            end: string;
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+            /**
+             * Type
+             * @enum {string}
+             */
+            type: "day" | "dekad" | "week" | "month";
         };
         /** PersonCreate */
         PersonCreate: {
@@ -5570,6 +6526,18 @@ export interface components {
             staff_count?: number | null;
             /** Supervising Unit */
             supervising_unit?: string | null;
+        };
+        /** PopulationOut */
+        PopulationOut: {
+            /** Per Residents */
+            per_residents: number;
+            /** Residents */
+            residents: number;
+            /**
+             * Source
+             * @enum {string}
+             */
+            source: "registry" | "divisions" | "none";
         };
         /**
          * PositionIn
@@ -6282,26 +7250,29 @@ export interface components {
              */
             day: string;
         };
-        /** TrendOut */
-        TrendOut: {
-            area: components["schemas"]["AreaOut"];
-            /** Days */
-            days: components["schemas"]["TrendDayOut"][];
+        /** TrendPoint */
+        TrendPoint: {
             /**
-             * First
+             * Band
+             * @enum {string}
+             */
+            band: "green" | "yellow" | "orange" | "red";
+            /** Deaths */
+            deaths: number;
+            /**
+             * End
              * Format: date
              */
-            first: string;
+            end: string;
+            /** Events */
+            events: number;
+            /** Score */
+            score: number;
             /**
-             * Indicators
-             * @description the keys of `calls`, in display order
-             */
-            indicators: string[];
-            /**
-             * Last
+             * Start
              * Format: date
              */
-            last: string;
+            start: string;
         };
         /** UnitRankOut */
         UnitRankOut: {
@@ -6505,6 +7476,50 @@ export interface components {
             /** Unit Name */
             unit_name: string;
         };
+        /** CategoryOut */
+        civicgrid__cases__schemas__CategoryOut: {
+            /** Accept Days */
+            accept_days: number | null;
+            /** Active */
+            active: boolean;
+            /** Code */
+            code: string;
+            /** Default Priority */
+            default_priority: string;
+            /** Department Type */
+            department_type: string | null;
+            /** Depth */
+            depth: number;
+            /** Handle Days */
+            handle_days: number | null;
+            /** Name En */
+            name_en: string;
+            /** Name Zh */
+            name_zh: string;
+            /** Parent Code */
+            parent_code: string | null;
+        };
+        /** TrendOut */
+        civicgrid__command__schemas__TrendOut: {
+            area: components["schemas"]["AreaOut"];
+            /** Days */
+            days: components["schemas"]["TrendDayOut"][];
+            /**
+             * First
+             * Format: date
+             */
+            first: string;
+            /**
+             * Indicators
+             * @description the keys of `calls`, in display order
+             */
+            indicators: string[];
+            /**
+             * Last
+             * Format: date
+             */
+            last: string;
+        };
         /** AssignmentOut */
         civicgrid__org__schemas__AssignmentOut: {
             /** Display Name */
@@ -6529,6 +7544,38 @@ export interface components {
             user_id: number;
             /** Username */
             username: string;
+        };
+        /** CategoryOut */
+        civicgrid__safety__feed_schemas__CategoryOut: {
+            /** Active */
+            active: boolean;
+            /**
+             * Children
+             * @description a class's leaf categories
+             */
+            children?: components["schemas"]["civicgrid__safety__feed_schemas__CategoryOut"][];
+            /** Code */
+            code: string;
+            /**
+             * Indicator
+             * @description the index indicator the class counts towards; null: not indexed
+             */
+            indicator: string | null;
+            /** Name En */
+            name_en: string;
+            /** Name Zh */
+            name_zh: string;
+        };
+        /** TrendOut */
+        civicgrid__safety__index_schemas__TrendOut: {
+            /** Area Code */
+            area_code: string;
+            config: components["schemas"]["ConfigRef"];
+            /**
+             * Points
+             * @description oldest first; periods without a stored score are left out
+             */
+            points: components["schemas"]["TrendPoint"][];
         };
     };
     responses: never;
@@ -7932,7 +8979,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CategoryOut"][];
+                    "application/json": components["schemas"]["civicgrid__cases__schemas__CategoryOut"][];
                 };
             };
             /** @description bad request */
@@ -8010,7 +9057,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CategoryOut"];
+                    "application/json": components["schemas"]["civicgrid__cases__schemas__CategoryOut"];
                 };
             };
             /** @description bad request */
@@ -8090,7 +9137,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CategoryOut"];
+                    "application/json": components["schemas"]["civicgrid__cases__schemas__CategoryOut"];
                 };
             };
             /** @description bad request */
@@ -10370,7 +11417,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TrendOut"];
+                    "application/json": components["schemas"]["civicgrid__command__schemas__TrendOut"];
                 };
             };
             /** @description bad request */
@@ -17626,6 +18673,1474 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SchoolOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_categories_tree: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["civicgrid__safety__feed_schemas__CategoryOut"][];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_feed_fields: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedFieldOut"][];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_feed_mappings_list: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedMappingOut"][];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_feed_mapping_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeedMappingIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedMappingOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_feed_mapping_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mapping_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedMappingOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_feed_mapping_update: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mapping_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeedMappingIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeedMappingOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_feed_mapping_delete: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                mapping_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_hotspots: {
+        parameters: {
+            query?: {
+                /** @description counts, kde, self_exciting or near_repeat */
+                method?: string;
+                /** @description cell (squares of cell_size metres) or grid */
+                unit?: string;
+                /** @description metres, 100 to 5000 (unit=cell) */
+                cell_size?: number;
+                /** @description day, dekad, week or month */
+                period?: string;
+                /** @description a day of the forecast period (default: today) */
+                start?: string | null;
+                /** @description share of your area to flag, e.g. 0.05 */
+                coverage?: number;
+                /** @description default crime_order; ignored with categories */
+                indicator?: string | null;
+                /** @description comma-separated classes or leaves, e.g. 01,0201 */
+                categories?: string | null;
+                /** @description days of history before the period */
+                train_days?: number;
+                /** @description kernel bandwidth in metres (kde) */
+                bandwidth_m?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/geo+json": unknown;
+                    "application/json": components["schemas"]["HotspotCollection"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_hotspot_methods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MethodOut"][];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_feed_import_start: {
+        parameters: {
+            query?: {
+                /** @description the saved feed mapping (or a form field) */
+                mapping_id?: number | null;
+                /** @description apply_valid: store the good rows; all_or_nothing: only if every one is good */
+                mode?: ("apply_valid" | "all_or_nothing") | null;
+                filename?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** @description the feed: multipart/form-data with `file`, `mapping_id` and `mode`; or the raw CSV, JSON or JSON Lines with mapping_id and mode in the query */
+        requestBody: {
+            content: {
+                "application/json": string;
+                "application/octet-stream": string;
+                "multipart/form-data": {
+                    /** Format: binary */
+                    file: string;
+                    /** @description the saved feed mapping */
+                    mapping_id?: number;
+                    /**
+                     * @default apply_valid
+                     * @enum {string}
+                     */
+                    mode?: "apply_valid" | "all_or_nothing";
+                };
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["JobOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description the file is larger than CIVICGRID_IMPORT_MAX_BYTES */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_incidents_list: {
+        parameters: {
+            query?: {
+                source?: ("110" | "119" | "122" | "records") | null;
+                /** @description a leaf code, or a class's 2 digits */
+                category?: string | null;
+                /** @description a division: its records and below */
+                area_code?: string | null;
+                since?: string | null;
+                until?: string | null;
+                /** @description min_lon,min_lat,max_lon,max_lat: only records in this box */
+                bbox?: string | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description rows per page */
+                page_size?: number;
+                /** @description comma-separated fields, `-` for descending, e.g. `-created_at,name` */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_IncidentOut_"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_incidents_push: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IncidentBatchIn"];
+            };
+        };
+        responses: {
+            /** @description nothing new: every incident was stored before */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentBatchOut"];
+                };
+            };
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IncidentBatchOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_index: {
+        parameters: {
+            query?: {
+                /** @description day, dekad (旬), week (ISO, Monday first) or month */
+                period?: "day" | "dekad" | "week" | "month";
+                /** @description any day of the period (local); default: the newest period with scores */
+                date?: string | null;
+                /** @description default: the level below `parent` */
+                level?: ("grid" | "community" | "street" | "district" | "city") | null;
+                /** @description an area of your scope (default: your own) */
+                parent?: string | null;
+                /** @description worst: lowest score first (ranking) */
+                order?: "code" | "worst" | "best";
+                /** @description at most this many areas */
+                limit?: number | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndexOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_index_configs: {
+        parameters: {
+            query?: {
+                /** @description 1-based page number */
+                page?: number;
+                /** @description rows per page */
+                page_size?: number;
+                /** @description comma-separated fields, `-` for descending, e.g. `-created_at,name` */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_IndexConfigOut_"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_index_config_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["IndexConfigCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IndexConfigOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_index_config_activate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                config_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ActivationOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_index_explain: {
+        parameters: {
+            query?: {
+                /** @description day, dekad (旬), week (ISO, Monday first) or month */
+                period?: "day" | "dekad" | "week" | "month";
+                /** @description any day of the period (local); default: the newest period with scores */
+                date?: string | null;
+            };
+            header?: never;
+            path: {
+                area_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExplanationOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_index_trend: {
+        parameters: {
+            query?: {
+                /** @description day, dekad (旬), week (ISO, Monday first) or month */
+                period?: "day" | "dekad" | "week" | "month";
+                /** @description how many periods, ending with `date`'s */
+                count?: number;
+                /** @description any day of the period (local); default: the newest period with scores */
+                date?: string | null;
+            };
+            header?: never;
+            path: {
+                area_code: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["civicgrid__safety__index_schemas__TrendOut"];
                 };
             };
             /** @description bad request */

@@ -148,12 +148,15 @@ def forecast(
         raise ValueError(f"unknown forecast method {method!r}; use one of {', '.join(METHODS)}")
     window = events.between(cutoff - options.lookback_days, cutoff)
     if method == "counts":
-        return _counts(window, space, options.lookback_days, horizon_days)
-    if method == "kde":
-        return _kde(window, space, cutoff, options, horizon_days)
-    if method == "near_repeat":
-        return _near_repeat(window, space, cutoff, options, horizon_days)
-    return _self_exciting(window, space, cutoff, options, horizon_days)
+        result = _counts(window, space, options.lookback_days, horizon_days)
+    elif method == "kde":
+        result = _kde(window, space, cutoff, options, horizon_days)
+    elif method == "near_repeat":
+        result = _near_repeat(window, space, cutoff, options, horizon_days)
+    else:
+        result = _self_exciting(window, space, cutoff, options, horizon_days)
+    result.training_events = int(np.count_nonzero((window.unit >= 0) & (window.unit < space.n)))
+    return result
 
 
 def _inside(events: Events, n: int) -> Events:
@@ -164,7 +167,9 @@ def _inside(events: Events, n: int) -> Events:
 def _counts(window: Events, space: UnitSpace, lookback: float, horizon: float) -> Forecast:
     inside = _inside(window, space.n)
     counts = np.bincount(inside.unit, minlength=space.n).astype(np.float64)
-    return Forecast("counts", counts * horizon / lookback, space.area_km2, len(inside), {"lookback_days": lookback})
+    return Forecast(
+        "counts", counts * horizon / lookback, space.area_km2, len(inside), {"lookback_days": float(lookback)}
+    )
 
 
 def _spread(
@@ -178,7 +183,7 @@ def _spread(
     events_in_units = int(np.count_nonzero((window.unit >= 0) & (window.unit < space.n)))
     expected_total = events_in_units * horizon / rate_days if rate_days > 0 else 0.0
     expected = np.asarray(per_unit * (expected_total / total) if total > 0 else np.zeros(space.n), dtype=np.float64)
-    return Forecast(method, expected, space.area_km2, len(window))
+    return Forecast(method, expected, space.area_km2, events_in_units)
 
 
 def _binned(window: Events, raster: Raster, weights: FloatArray | None = None) -> FloatArray:
@@ -218,7 +223,7 @@ def _near_repeat(window: Events, space: UnitSpace, cutoff: float, options: Optio
     kernel = near_repeat_kernel(options.near_repeat_m, space.raster.pixel)
     density = ndimage.convolve(grid, kernel, mode="constant")
     result = _spread("near_repeat", density, recent, space, options.near_repeat_days, horizon)
-    result.params = {"radius_m": options.near_repeat_m, "days": options.near_repeat_days}
+    result.params = {"radius_m": options.near_repeat_m, "days": options.near_repeat_days, "recent_events": len(recent)}
     return result
 
 

@@ -2506,6 +2506,155 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/safety/warning-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Warning Rules
+         * @description The threshold rules (safety:read; safety administrators keep them).
+         */
+        get: operations["safety_list_warning_rules"];
+        put?: never;
+        /**
+         * Create Warning Rule
+         * @description Add a threshold rule (safety:admin); a name in use answers 409.
+         */
+        post: operations["safety_create_warning_rule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety/warning-rules/{rule_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Replace Warning Rule
+         * @description Replace a threshold rule (safety:admin); warnings it raised stay as they are.
+         */
+        put: operations["safety_replace_warning_rule"];
+        post?: never;
+        /**
+         * Delete Warning Rule
+         * @description Remove a threshold rule (safety:admin).
+         */
+        delete: operations["safety_delete_warning_rule"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety/warnings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Warnings
+         * @description Warnings of your area, newest first unless sorted otherwise.
+         */
+        get: operations["safety_list_warnings"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety/warnings/{warning_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Warning
+         * @description One warning with its evidence, the records behind it and the actions you may take now.
+         */
+        get: operations["safety_get_warning"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety/warnings/{warning_id}/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge Warning
+         * @description Open → acknowledged (safety:warn). Not possible now → 409 with `allowed_actions`.
+         */
+        post: operations["safety_acknowledge_warning"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety/warnings/{warning_id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close Warning
+         * @description Open or acknowledged → closed, with a note (required).
+         */
+        post: operations["safety_close_warning"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/safety/warnings/{warning_id}/to-case": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Warning To Case
+         * @description Report a case pre-filled from the warning (category, place, title, description; override any) and
+         *     link it; an open warning becomes acknowledged. Once per warning (409 afterwards).
+         */
+        post: operations["safety_warning_to_case"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/stream": {
         parameters: {
             query?: never;
@@ -3701,6 +3850,14 @@ export interface components {
             name_en?: string | null;
             /** Name Zh */
             name_zh?: string | null;
+        };
+        /** CloseIn */
+        CloseIn: {
+            /**
+             * Note
+             * @description required: what was done, or why nothing is
+             */
+            note?: string | null;
         };
         /**
          * ClosureShares
@@ -5953,6 +6110,17 @@ export interface components {
             /** Total */
             total: number;
         };
+        /** Page[RuleOut] */
+        Page_RuleOut_: {
+            /** Items */
+            items: components["schemas"]["RuleOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
         /** Page[SchoolOut] */
         Page_SchoolOut_: {
             /** Items */
@@ -5979,6 +6147,17 @@ export interface components {
         Page_UserOut_: {
             /** Items */
             items: components["schemas"]["UserOut"][];
+            /** Page */
+            page: number;
+            /** Page Size */
+            page_size: number;
+            /** Total */
+            total: number;
+        };
+        /** Page[WarningOut] */
+        Page_WarningOut_: {
+            /** Items */
+            items: components["schemas"]["WarningOut"][];
             /** Page */
             page: number;
             /** Page Size */
@@ -6769,6 +6948,42 @@ export interface components {
             /** Satisfaction */
             satisfaction: number;
         };
+        /**
+         * RecordOut
+         * @description One incident behind a warning (no free text: call summaries and addresses name people).
+         */
+        RecordOut: {
+            /** Category Code */
+            category_code: string;
+            /** Category Name */
+            category_name: string | null;
+            /**
+             * Day
+             * Format: date
+             */
+            day: string;
+            /** Deaths */
+            deaths: number;
+            /** Division Code */
+            division_code: string;
+            /** Id */
+            id: number;
+            /** Injuries */
+            injuries: number;
+            /** Lat */
+            lat: number | null;
+            /** Lon */
+            lon: number | null;
+            /**
+             * Occurred At
+             * Format: date-time
+             */
+            occurred_at: string;
+            /** Source */
+            source: string;
+            /** Time Precision */
+            time_precision: string;
+        };
         /** RefreshIn */
         RefreshIn: {
             /** Refresh Token */
@@ -6896,6 +7111,73 @@ export interface components {
             label_zh: string;
             /** Permissions */
             permissions: string[];
+        };
+        /** RuleIn */
+        RuleIn: {
+            /**
+             * Active
+             * @default true
+             */
+            active: boolean;
+            /**
+             * Kind
+             * @description a daily-count kind: inc:01 …, case:02 …, dispute
+             */
+            kind: string;
+            /**
+             * Level
+             * @enum {string}
+             */
+            level: "city" | "district" | "street" | "community" | "grid";
+            /** Name */
+            name: string;
+            /**
+             * Severity
+             * @default notice
+             * @enum {string}
+             */
+            severity: "notice" | "serious";
+            /**
+             * Threshold
+             * @description warn at this many records or more (1 to 1,000,000)
+             */
+            threshold: number;
+            /**
+             * Window Days
+             * @description 1 to 92 days ending with the day evaluated
+             */
+            window_days: number;
+        };
+        /** RuleOut */
+        RuleOut: {
+            /** Active */
+            active: boolean;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /** Kind */
+            kind: string;
+            /** Kind Name */
+            kind_name?: string | null;
+            /** Level */
+            level: string;
+            /** Name */
+            name: string;
+            /** Severity */
+            severity: string;
+            /** Threshold */
+            threshold: number;
+            /**
+             * Updated At
+             * Format: date-time
+             */
+            updated_at: string;
+            /** Window Days */
+            window_days: number;
         };
         /** SchoolIn */
         SchoolIn: {
@@ -7208,6 +7490,35 @@ export interface components {
             /** Unit Id */
             unit_id: number | null;
         };
+        /**
+         * ToCaseIn
+         * @description Everything is pre-filled from the warning; send only what should differ.
+         */
+        ToCaseIn: {
+            /**
+             * Category Code
+             * @description a case category leaf (0201 …)
+             */
+            category_code?: string | null;
+            /** Description */
+            description?: string | null;
+            /** Lat */
+            lat?: number | null;
+            /** Lon */
+            lon?: number | null;
+            /** Priority */
+            priority?: ("urgent" | "high" | "normal" | "low") | null;
+            /** Title */
+            title?: string | null;
+        };
+        /** ToCaseOut */
+        ToCaseOut: {
+            /** Case Code */
+            case_code: string;
+            /** Case Id */
+            case_id: number;
+            warning: components["schemas"]["WarningDetailOut"];
+        };
         /** TokenOut */
         TokenOut: {
             /** Access Token */
@@ -7418,6 +7729,158 @@ export interface components {
             visited_on: string;
             /** Worker User Id */
             worker_user_id: number | null;
+        };
+        /** WarningDetailOut */
+        WarningDetailOut: {
+            /** Acknowledged At */
+            acknowledged_at: string | null;
+            /**
+             * Allowed Actions
+             * @description what you may do with it now
+             */
+            allowed_actions: string[];
+            /** Area Code */
+            area_code: string;
+            /** Area Name */
+            area_name: string | null;
+            /**
+             * Case Id
+             * @description the case it was turned into
+             */
+            case_id: number | null;
+            /** Close Note */
+            close_note: string | null;
+            /** Closed At */
+            closed_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /**
+             * Evidence
+             * @description what the detector measured: observed, expected, p, q, alpha, model, the seasonal factors, each detection (a surge lasting several days has several), summary_zh; or the rule's figures
+             */
+            evidence: {
+                [key: string]: unknown;
+            };
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @description surge | rule | hotspot
+             */
+            kind: string;
+            /** Level */
+            level: string;
+            /**
+             * Period End
+             * Format: date
+             */
+            period_end: string;
+            /**
+             * Period Start
+             * Format: date
+             */
+            period_start: string;
+            /**
+             * Records
+             * @description the incidents behind it (first 500 by time), for accounts that may read single incidents
+             */
+            records: components["schemas"]["RecordOut"][] | null;
+            /**
+             * Records Total
+             * @description records counted (incidents, or cases for case kinds)
+             */
+            records_total: number | null;
+            /** Records Truncated */
+            records_truncated: boolean;
+            /**
+             * Severity
+             * @description notice < serious < interview < fatal
+             */
+            severity: string;
+            /**
+             * Status
+             * @description open | acknowledged | closed
+             */
+            status: string;
+            /**
+             * Subject
+             * @description what it is about: a count kind (inc:01, case:02), or a rule (threshold:<rule id>, red_streak:<period>:<notice|interview>, fatal:<kind>)
+             */
+            subject: string;
+            /**
+             * Subject Name
+             * @description the kind's or rule's name
+             */
+            subject_name: string | null;
+            /** Title */
+            title: string;
+        };
+        /** WarningOut */
+        WarningOut: {
+            /** Acknowledged At */
+            acknowledged_at: string | null;
+            /** Area Code */
+            area_code: string;
+            /** Area Name */
+            area_name: string | null;
+            /**
+             * Case Id
+             * @description the case it was turned into
+             */
+            case_id: number | null;
+            /** Close Note */
+            close_note: string | null;
+            /** Closed At */
+            closed_at: string | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Id */
+            id: number;
+            /**
+             * Kind
+             * @description surge | rule | hotspot
+             */
+            kind: string;
+            /** Level */
+            level: string;
+            /**
+             * Period End
+             * Format: date
+             */
+            period_end: string;
+            /**
+             * Period Start
+             * Format: date
+             */
+            period_start: string;
+            /**
+             * Severity
+             * @description notice < serious < interview < fatal
+             */
+            severity: string;
+            /**
+             * Status
+             * @description open | acknowledged | closed
+             */
+            status: string;
+            /**
+             * Subject
+             * @description what it is about: a count kind (inc:01, case:02), or a rule (threshold:<rule id>, red_streak:<period>:<notice|interview>, fatal:<kind>)
+             */
+            subject: string;
+            /**
+             * Subject Name
+             * @description the kind's or rule's name
+             */
+            subject_name: string | null;
+            /** Title */
+            title: string;
         };
         /** WorkerPositionOut */
         WorkerPositionOut: {
@@ -20141,6 +20604,730 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["civicgrid__safety__index_schemas__TrendOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_list_warning_rules: {
+        parameters: {
+            query?: {
+                kind?: string | null;
+                active?: boolean | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description rows per page */
+                page_size?: number;
+                /** @description comma-separated fields, `-` for descending, e.g. `-created_at,name` */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_RuleOut_"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_create_warning_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_replace_warning_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RuleIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RuleOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_delete_warning_rule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                rule_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_list_warnings: {
+        parameters: {
+            query?: {
+                /** @description open | acknowledged | closed */
+                status?: string | null;
+                /** @description surge | rule | hotspot */
+                kind?: string | null;
+                /** @description the level of the warning's area */
+                level?: string | null;
+                /** @description an area: its warnings and those inside it */
+                area_code?: string | null;
+                /** @description e.g. inc:01, fatal:inc:05, threshold:3 */
+                subject?: string | null;
+                /** @description notice | serious | interview | fatal */
+                severity?: string | null;
+                /** @description created at or after */
+                since?: string | null;
+                /** @description created before */
+                until?: string | null;
+                /** @description 1-based page number */
+                page?: number;
+                /** @description rows per page */
+                page_size?: number;
+                /** @description comma-separated fields, `-` for descending, e.g. `-created_at,name` */
+                sort?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_WarningOut_"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_get_warning: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                warning_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WarningDetailOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_acknowledge_warning: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                warning_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WarningDetailOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_close_warning: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                warning_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CloseIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WarningDetailOut"];
+                };
+            };
+            /** @description bad request */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not authenticated, or the token or key is invalid */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description your role lacks the permission */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description not found, or outside your scope */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description conflicts with the current state */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+            /** @description invalid input; details list every problem */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorOut"];
+                };
+            };
+        };
+    };
+    safety_warning_to_case: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                warning_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ToCaseIn"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ToCaseOut"];
                 };
             };
             /** @description bad request */

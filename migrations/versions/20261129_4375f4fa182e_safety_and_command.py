@@ -1,8 +1,8 @@
 """safety and command
 
-Revision ID: 575060f8de0c
+Revision ID: 4375f4fa182e
 Revises: 997a7f70a828
-Create Date: 2026-11-29 15:28:59.076964
+Create Date: 2026-11-29 15:44:41.975765
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 
 import civicgrid.core.types
 
-revision: str = '575060f8de0c'
+revision: str = '4375f4fa182e'
 down_revision: str | None = '997a7f70a828'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -123,6 +123,26 @@ def upgrade() -> None:
     with op.batch_alter_table('safety_index_config', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_safety_index_config_active'), ['active'], unique=False)
 
+    op.create_table('safety_rule',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=100), nullable=False),
+    sa.Column('kind', sa.String(length=12), nullable=False),
+    sa.Column('level', sa.String(length=10), nullable=False),
+    sa.Column('window_days', sa.Integer(), nullable=False),
+    sa.Column('threshold', sa.Integer(), nullable=False),
+    sa.Column('severity', sa.String(length=10), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('created_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', civicgrid.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', civicgrid.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("level IN ('city', 'district', 'street', 'community', 'grid')", name=op.f('ck_safety_rule_level')),
+    sa.CheckConstraint("severity IN ('notice', 'serious')", name=op.f('ck_safety_rule_severity')),
+    sa.CheckConstraint('threshold >= 1', name=op.f('ck_safety_rule_threshold')),
+    sa.CheckConstraint('window_days BETWEEN 1 AND 92', name=op.f('ck_safety_rule_window_days')),
+    sa.ForeignKeyConstraint(['created_by'], ['auth_user.id'], name=op.f('fk_safety_rule_created_by_auth_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_safety_rule')),
+    sa.UniqueConstraint('name', name=op.f('uq_safety_rule_name'))
+    )
     op.create_table('safety_incident',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=8), nullable=False),
@@ -175,6 +195,7 @@ def upgrade() -> None:
     sa.Column('red_streak', sa.Integer(), nullable=False),
     sa.Column('events', sa.Integer(), nullable=False),
     sa.Column('deaths', sa.Integer(), nullable=False),
+    sa.Column('population', sa.Integer(), nullable=False),
     sa.Column('computed_at', civicgrid.core.types.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("band IN ('green', 'yellow', 'orange', 'red')", name=op.f('ck_safety_score_band')),
     sa.CheckConstraint("period_type IN ('day', 'dekad', 'week', 'month')", name=op.f('ck_safety_score_period_type')),
@@ -257,6 +278,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_safety_incident_category_code'))
 
     op.drop_table('safety_incident')
+    op.drop_table('safety_rule')
     with op.batch_alter_table('safety_index_config', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_safety_index_config_active'))
 

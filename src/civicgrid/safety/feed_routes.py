@@ -277,7 +277,7 @@ def push_incidents(
 
 
 def _names(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(SafetyCategory.code, SafetyCategory.name_zh)).tuples().all())
+    return {str(code): str(name) for code, name in session.execute(select(SafetyCategory.code, SafetyCategory.name_zh))}
 
 
 @router.get("/incidents", operation_id="safety_incidents_list", response_model=Page[IncidentOut])

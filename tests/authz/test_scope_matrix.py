@@ -126,6 +126,8 @@ def _path_values(city: TinyCity, registry: TinyRegistry, p: Perspective) -> dict
         "case_id": str(registry.cases[key]),
         # SLA rules are platform-wide; only case administrators change them (nobody in these perspectives).
         "rule_id": "1",
+        # Warnings: the tiny registry holds none, so any id is outside every scope (tests/safety checks scope).
+        "warning_id": "1",
         # The tiny registry holds no disputes: any id is outside every scope (tests/disputes checks scope).
         "dispute_id": str(registry.disputes[key]),
     }

@@ -143,6 +143,7 @@ def test_the_app_runs_the_scheduler_only_when_enabled(db: Database) -> None:
     assert not running.running
     with db.unit_of_work(write=False) as session:
         names = set(session.scalars(select(ScheduleLease.name)))
-    # The SLA scan and the purge of ended duty positions may have run once at start-up (with nothing to do).
-    assert names <= {"cases.sla_scan", "command.position_purge"}
+    # The SLA scan, the purge of ended duty positions and the safety index and warning tasks may have run once
+    # at start-up (with nothing to do).
+    assert names <= {"cases.sla_scan", "command.position_purge", "safety.index_recompute", "safety.warnings"}
     assert Settings(mode="demo").runs_scheduler

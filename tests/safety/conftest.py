@@ -82,3 +82,58 @@ def index_principal(session: Session, username: str) -> Principal:
     principal = load_principal(session, user_id)
     assert principal is not None
     return principal
+
+
+# -- the warnings ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def warnings_city(db: Database, tiny_city: TinyCity) -> TinyCity:
+    """The tiny city with incident and case categories and the work calendar (cases need deadlines)."""
+    from civicgrid.cases.categories import seed_categories
+    from civicgrid.core.workcalendar import seed_calendar
+    from civicgrid.safety.categories import seed_safety_categories
+
+    with db.unit_of_work() as session:
+        seed_safety_categories(session)
+        seed_categories(session)
+        seed_calendar(session)
+    return tiny_city
+
+
+def store_incidents(session: Session, rows: list[tuple[str, Any, float, float]], *, deaths: int = 0) -> None:
+    """Store and count incidents given as (category, day, lon, lat), placed in their grid, at local noon."""
+    import uuid
+    from datetime import datetime, time
+
+    from civicgrid.geo.lookup import lookup_point
+    from civicgrid.safety.counts import LOCAL_TZ, count_incidents
+    from civicgrid.safety.models import SafetyIncident
+
+    placed: dict[tuple[float, float], Any] = {}
+    stored = []
+    for category, day, lon, lat in rows:
+        if (lon, lat) not in placed:
+            placed[(lon, lat)] = lookup_point(session, lon, lat)
+        place = placed[(lon, lat)]
+        areas = {level.value: code for level, (code, _name) in place.ancestors.items()}
+        stored.append(
+            SafetyIncident(
+                source="110",
+                record_id=f"w-{uuid.uuid4().hex}",
+                occurred_at=datetime.combine(day, time(12), LOCAL_TZ),
+                day=day,
+                category_code=category,
+                division_code=place.grid_code,
+                lon=lon,
+                lat=lat,
+                deaths=deaths,
+                district_code=areas.get("district"),
+                street_code=areas.get("street"),
+                community_code=areas.get("community"),
+                grid_code=place.grid_code,
+            )
+        )
+    session.add_all(stored)
+    session.flush()
+    count_incidents(session, stored)

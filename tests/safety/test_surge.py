@@ -4,6 +4,7 @@ precision/recall the back-tests report."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 import numpy as np
@@ -25,11 +26,11 @@ FIRST, LAST = date(2024, 1, 1), date(2025, 3, 31)
 TREE = build_tree(2, 4, 10)  # 80 communities in 8 streets
 
 
-def _communities(tree=TREE) -> list[str]:  # type: ignore[no-untyped-def]
-    return [c for c, level in zip(tree.codes, tree.levels, strict=True) if level == "community"]
+def _communities() -> list[str]:
+    return [c for c, level in zip(TREE.codes, TREE.levels, strict=True) if level == "community"]
 
 
-def _frame(kinds: dict[str, Series], planted: list[Planted] = (), seed: int = 7) -> CountFrame:  # type: ignore[assignment]
+def _frame(kinds: dict[str, Series], planted: Sequence[Planted] = (), seed: int = 7) -> CountFrame:
     return Synthetic(TREE, FIRST, LAST, kinds, seed=seed, planted=list(planted)).frame()
 
 

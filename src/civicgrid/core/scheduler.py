@@ -41,7 +41,12 @@ from civicgrid.core.types import UTCDateTime
 log = logging.getLogger(__name__)
 
 # Modules whose import registers their periodic tasks.
-TASK_MODULES: tuple[str, ...] = ("civicgrid.cases.supervision", "civicgrid.command.positions", "civicgrid.safety.jobs")
+TASK_MODULES: tuple[str, ...] = (
+    "civicgrid.cases.supervision",
+    "civicgrid.command.positions",
+    "civicgrid.safety.jobs",
+    "civicgrid.safety.warning_jobs",
+)
 DEFAULT_LEASE = timedelta(minutes=15)
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, delete, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -72,19 +72,21 @@ def add_counts(session: Session, tallies: dict[CountKey, Tally]) -> None:
         }
         for k, t in sorted(tallies.items(), key=lambda item: (item[0].division_code, item[0].day, item[0].kind))
     ]
-    for start in range(0, len(rows), 5_000):
-        statement = insert(SafetyDailyCount).values(rows[start : start + 5_000])
-        excluded = statement.excluded
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=["division_code", "day", "kind"],
-                set_={
-                    "count": SafetyDailyCount.count + excluded.count,
-                    "deaths": SafetyDailyCount.deaths + excluded.deaths,
-                    "injuries": SafetyDailyCount.injuries + excluded.injuries,
-                },
-            )
-        )
+    # One statement, executed for many rows: a multi-row VALUES statement would be compiled again for every
+    # batch, which took minutes for a million rows.
+    statement = insert(SafetyDailyCount)
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=["division_code", "day", "kind"],
+        set_={
+            "count": SafetyDailyCount.count + excluded.count,
+            "deaths": SafetyDailyCount.deaths + excluded.deaths,
+            "injuries": SafetyDailyCount.injuries + excluded.injuries,
+        },
+    )
+    connection = session.connection()
+    for start in range(0, len(rows), 50_000):
+        connection.execute(statement, rows[start : start + 50_000])
     mark_dirty(session, {k.day for k in tallies})
 
 
@@ -142,24 +144,27 @@ def sync_cases(session: Session, *, limit: int | None = None) -> int:
 
 
 def rebuild_incident_counts(session: Session) -> int:
-    """Recount every incident from the incident table (after a bulk load or a repair); returns the rows."""
-    session.execute(delete(SafetyDailyCount).where(SafetyDailyCount.kind.like("inc:%")))
-    rows = session.execute(
-        select(
-            SafetyIncident.division_code,
-            SafetyIncident.day,
-            func.substr(SafetyIncident.category_code, 1, 2),
-            func.count(),
-            func.sum(SafetyIncident.deaths),
-            func.sum(SafetyIncident.injuries),
-        ).group_by(SafetyIncident.division_code, SafetyIncident.day, func.substr(SafetyIncident.category_code, 1, 2))
-    ).all()
-    tallies = {
-        CountKey(code, day, f"inc:{klass}"): Tally(int(n), int(deaths or 0), int(injuries or 0))
-        for code, day, klass, n, deaths, injuries in rows
-    }
-    add_counts(session, tallies)
-    return len(tallies)
+    """Recount every incident from the incident table (after a bulk load or a repair); returns the rows.
+
+    One INSERT … SELECT … GROUP BY in the database, without bringing the incidents into Python (1.4 million
+    demo incidents: tens of seconds and no memory, where tallies in Python took minutes and a gigabyte).
+    """
+    session.execute(
+        delete(SafetyDailyCount).where(SafetyDailyCount.kind.like("inc:%")).execution_options(synchronize_session=False)
+    )
+    klass = func.substr(SafetyIncident.category_code, 1, 2)
+    grouped = select(
+        SafetyIncident.division_code,
+        SafetyIncident.day,
+        literal("inc:", String) + klass,
+        func.count(),
+        func.coalesce(func.sum(SafetyIncident.deaths), 0),
+        func.coalesce(func.sum(SafetyIncident.injuries), 0),
+    ).group_by(SafetyIncident.division_code, SafetyIncident.day, klass)
+    columns = ["division_code", "day", "kind", "count", "deaths", "injuries"]
+    session.execute(_insert(session)(SafetyDailyCount).from_select(columns, grouped))
+    mark_dirty(session, session.scalars(select(SafetyIncident.day).distinct()))
+    return int(session.scalar(select(func.count()).where(SafetyDailyCount.kind.like("inc:%"))) or 0)
 
 
 @dataclass

@@ -98,3 +98,12 @@ export function relative(values: readonly (number | null | undefined)[]): number
   const max = Math.max(0, ...finite)
   return finite.map((v) => (max > 0 ? Math.max(0, v) / max : 0))
 }
+
+/** The box around points [lon, lat] (null for none). */
+export function pointExtent(points: readonly { lon: number; lat: number }[]): BBox | null {
+  const ok = points.filter((p) => Number.isFinite(p.lon) && Number.isFinite(p.lat))
+  if (!ok.length) return null
+  const lons = ok.map((p) => p.lon)
+  const lats = ok.map((p) => p.lat)
+  return [Math.min(...lons), Math.min(...lats), Math.max(...lons), Math.max(...lats)]
+}

@@ -1,0 +1,43 @@
+/** Shapes of the safety API used by the desktop pages, derived from the generated paths (never hand-written). */
+import type { paths } from '@/api/schema'
+
+type Json<R> = R extends { content: { 'application/json': infer T } } ? T : never
+type Ok<Op> = Op extends { responses: infer Rs }
+  ? Rs extends { 200: infer R }
+    ? Json<R>
+    : Rs extends { 201: infer R }
+      ? Json<R>
+      : never
+  : never
+type Query<Op> = Op extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never
+
+// -- index ------------------------------------------------------------------------------------------------
+export type IndexList = Ok<paths['/api/v1/safety/index']['get']>
+export type IndexRow = IndexList['areas'][number]
+export type IndexQuery = Query<paths['/api/v1/safety/index']['get']>
+export type IndexExplanation = Ok<paths['/api/v1/safety/index/{area_code}']['get']>
+export type IndexComponent = IndexExplanation['components'][number]
+export type IndexBaseline = IndexComponent['baselines'][string]
+export type IndexTrend = Ok<paths['/api/v1/safety/index/{area_code}/trend']['get']>
+export type IndexConfigPage = Ok<paths['/api/v1/safety/index-configs']['get']>
+export type IndexConfig = IndexConfigPage['items'][number]
+
+// -- hotspots ---------------------------------------------------------------------------------------------
+export type HotspotCollection = Ok<paths['/api/v1/safety/hotspots']['get']>
+export type HotspotFeature = HotspotCollection['features'][number]
+export type HotspotMeta = HotspotCollection['meta']
+export type HotspotQuery = Query<paths['/api/v1/safety/hotspots']['get']>
+export type HotspotMethod = Ok<paths['/api/v1/safety/hotspots/methods']['get']>[number]
+
+// -- feeds ------------------------------------------------------------------------------------------------
+type Body<Op> = Op extends { requestBody?: infer B } ? Json<NonNullable<B>> : never
+export type SafetyCategory = Ok<paths['/api/v1/safety/categories']['get']>[number]
+export type FeedField = Ok<paths['/api/v1/safety/feed-fields']['get']>[number]
+export type FeedMapping = Ok<paths['/api/v1/safety/feed-mappings']['get']>[number]
+export type FeedMappingBody = Body<paths['/api/v1/safety/feed-mappings']['post']>
+export type FeedSource = FeedMappingBody['source']
+export type UnknownPolicy = NonNullable<FeedMappingBody['unknown_category']>
+export type IncidentPage = Ok<paths['/api/v1/safety/incidents']['get']>
+export type Incident = IncidentPage['items'][number]
+export type IncidentQuery = Query<paths['/api/v1/safety/incidents']['get']>
+export type ImportMode = NonNullable<NonNullable<Query<paths['/api/v1/safety/imports']['post']>['mode']>>

@@ -86,9 +86,11 @@ def demo(
     reset: Annotated[bool, typer.Option(help="delete an existing demo database first")] = False,
     population: Annotated[bool, typer.Option(help="also generate the synthetic registry (people, houses, …)")] = True,
     cases: Annotated[bool, typer.Option(help="also generate three years of cases (1,039,000 at scale 1)")] = True,
+    safety: Annotated[bool, typer.Option(help="also generate three years of police calls (1.2 M at scale 1)")] = True,
 ) -> None:
     """Build the demo city: Bengbu's real divisions, generated boundaries and grids, staff and accounts,
-    its synthetic population (people, households, houses, organisations, special care) and case history."""
+    its synthetic population (people, households, houses, organisations, special care), case history and
+    police calls."""
     from civicgrid.core.migrate import upgrade
     from civicgrid.demo.accounts import DEMO_PASSWORD, create_demo_accounts
     from civicgrid.demo.city import build_city
@@ -133,6 +135,12 @@ def demo(
             history = build_cases(database, scale=scale, seed=seed, progress=bar)
             # Dispute records for the class-01 cases (one "disputes" task on the bar).
             build_disputes(database, seed=seed, keyring=configure_keyring(settings), progress=bar)
+    calls = None
+    if safety:
+        from civicgrid.demo.safety import build_safety
+
+        with progress_bar() as bar:  # police calls and recorded incidents, then the daily counts
+            calls = build_safety(database, scale=scale, seed=seed, progress=bar)
     database.dispose()
     counts = stats.counts
     console.print(
@@ -147,6 +155,12 @@ def demo(
     if history is not None:
         shown = ", ".join(f"{n:,} {table.removeprefix('case_')}" for table, n in history.counts.items())
         console.print(f"case history in {history.timings['total']:.1f} s: {shown}")
+    if calls is not None:
+        shown = ", ".join(f"{n:,} {source}" for source, n in calls.counts.items())
+        console.print(
+            f"police calls and incidents in {calls.timings['total']:.1f} s: {shown}; "
+            f"{len(calls.surges)} planted surges, {calls.daily_counts:,} daily counts"
+        )
     table = Table(title=f"Demo accounts — password for all: {DEMO_PASSWORD}")
     for column in ("username", "role", "scope", "what for"):
         table.add_column(column)

@@ -43,7 +43,7 @@ NONE_USED = len(BASELINES)  # no baseline available: expected = observed
 # Window roles for each target period, in this order.
 ROLES = ("period", "back1", "back2", "back3", "previous")
 # Cells of the (window × area × channel) working array per chunk of target periods.
-CHUNK_CELLS = 8_000_000
+CHUNK_CELLS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -136,11 +136,11 @@ class _MedianGroups:
         return cls(group_of, buckets, len(parents))
 
     def median(self, values: np.ndarray) -> np.ndarray:
-        """values (T, A, I) → the median of each area's group (T, A, I); NaN where the group has no member."""
-        out = np.full((values.shape[0], self.groups + 1, values.shape[2]), np.nan)
+        """values (T, I, A) → the median of each area's group (T, I, A); NaN where the group has no member."""
+        out = np.full((*values.shape[:2], self.groups + 1), np.nan)
         for groups, members in self.buckets:
-            out[:, groups, :] = np.median(values[:, members, :], axis=2)
-        return out[:, self.group_of, :]  # group -1 reads the last (all-NaN) row
+            out[:, :, groups] = np.median(values[:, :, members], axis=3)
+        return out[:, :, self.group_of]  # group -1 reads the last (all-NaN) column
 
 
 @dataclass
@@ -156,6 +156,7 @@ class Areas:
     population: np.ndarray
     population_source: str
     rollup: sp.csr_matrix  # [ancestor, division] = 1 (itself included)
+    rollup_t: sp.csr_matrix  # its transpose, [division, ancestor]
     rate_groups: _MedianGroups  # siblings with residents
     count_groups: _MedianGroups  # every sibling
 
@@ -187,6 +188,7 @@ class Areas:
             population=population,
             population_source=tree.population_source,
             rollup=rollup,
+            rollup_t=rollup.T.tocsr(),
             rate_groups=_MedianGroups.build(parent, population > 0),
             count_groups=_MedianGroups.build(parent, np.ones(n, dtype=bool)),
         )
@@ -265,7 +267,7 @@ class Block:
 
     @property
     def events(self) -> np.ndarray:
-        events: np.ndarray = self.observed.sum(axis=2)
+        events: np.ndarray = self.observed.sum(axis=-1)
         return events
 
 
@@ -278,13 +280,13 @@ def chunk_size(areas: Areas, rules: Rules) -> int:
 def _window_sums(
     counts: Counts, areas: Areas, rules: Rules, windows: Sequence[Period]
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Sums per window, area (rolled up) and indicator; and deaths per window and area."""
+    """Sums per window, indicator and area (rolled up): (W, I, A); and deaths per window and area: (W, A)."""
     period_type = windows[0].type
     wanted = np.array([period_number(w) for w in windows], dtype=np.int64)
     channels = len(rules.indicators) + 1  # the last channel carries deaths
     n_windows, n_areas = len(windows), len(areas)
     if len(counts.count) == 0:
-        return np.zeros((n_windows, n_areas, channels - 1)), np.zeros((n_windows, n_areas))
+        return np.zeros((n_windows, channels - 1, n_areas)), np.zeros((n_windows, n_areas))
     base = int(wanted.min())
     slot_of = np.full(int(wanted.max()) - base + 1, -1, dtype=np.int64)
     slot_of[wanted - base] = np.arange(n_windows)
@@ -294,13 +296,17 @@ def _window_sums(
     slot[inside] = slot_of[numbers[inside]]
     keep = slot >= 0
     s, a, i = slot[keep], counts.area[keep], counts.indicator[keep]
-    size = n_areas * n_windows * channels
-    flat = (a * n_windows + s) * channels
-    sums = np.bincount(flat + i, weights=counts.count[keep], minlength=size)
-    sums += np.bincount(flat + channels - 1, weights=counts.deaths[keep], minlength=size)
-    rolled = areas.rollup @ sums.reshape(n_areas, n_windows * channels)
-    cube = np.asarray(rolled).reshape(n_areas, n_windows, channels).transpose(1, 0, 2)
-    return cube[:, :, :-1], cube[:, :, -1]
+    # Records sit at their finest division: sum them sparsely (window·channel × division), roll up to every
+    # ancestor, and make the result dense once, already in the (window, channel, area) layout used below.
+    placed = sp.csr_matrix(
+        (
+            np.concatenate([counts.count[keep], counts.deaths[keep]]),
+            (np.concatenate([s * channels + i, s * channels + channels - 1]), np.concatenate([a, a])),
+        ),
+        shape=(n_windows * channels, n_areas),
+    )
+    cube = (placed @ areas.rollup_t).toarray().reshape(n_windows, channels, n_areas)
+    return cube[:, :-1, :], cube[:, -1, :]
 
 
 def compute(periods: Sequence[Period], counts: Counts, areas: Areas, rules: Rules) -> Block:
@@ -322,74 +328,69 @@ def compute(periods: Sequence[Period], counts: Counts, areas: Areas, rules: Rule
     covered = covered_days * 2 >= days[:, None]
 
     roles = np.array([[slot[w] for w in ws] for ws in per_target], dtype=np.int64)  # T, 5
-    observed = sums[roles[:, 0]]  # T, A, I
+    # Arrays below are (T, I, A): areas last, the axis every operation runs along.
+    observed = sums[roles[:, 0]]
     deaths = death_sums[roles[:, 0]]  # T, A
     # T, 5, I — to the target period's length, from the days of the window with data
     scale = days[roles[:, 0]][:, None, None] / np.maximum(covered_days[roles], 1.0)
+    cover = covered[roles]  # T, 5, I
+    n_t, n_i, n_a = observed.shape
 
-    def scaled(role: int) -> np.ndarray:
-        out: np.ndarray = sums[roles[:, role]] * scale[:, role][:, None, :]
-        return out
-
-    def cover(role: int) -> np.ndarray:
-        return covered[roles[:, role]]  # T, I
-
-    n_t, n_a, n_i = observed.shape
-    back = [scaled(r) for r in (1, 2, 3)]
-    back_cover = [cover(r) for r in (1, 2, 3)]
-    years_used = sum(c.astype(np.int64) for c in back_cover)
-    assert isinstance(years_used, np.ndarray)
-    three_year = sum(b * c[:, None, :] for b, c in zip(back, back_cover, strict=True))
-    three_year = np.asarray(three_year) / np.maximum(years_used, 1)[:, None, :]
+    baselines = np.zeros((len(BASELINES), n_t, n_i, n_a))
+    available = np.zeros((len(BASELINES), n_t, n_i, n_a), dtype=bool)
+    three_year, year_on_year, previous, peers = baselines  # views, filled in place
+    years_used = cover[:, 1:4, :].sum(axis=1)  # T, I
+    for role in (1, 2, 3):
+        weight = scale[:, role, :] * cover[:, role, :] / np.maximum(years_used, 1)
+        three_year += sums[roles[:, role]] * weight[:, :, None]
+    available[0] = (years_used > 0)[:, :, None]
+    year_on_year += sums[roles[:, 1]] * scale[:, 1, :, None]
+    available[1] = cover[:, 1, :, None]
+    previous += sums[roles[:, 4]] * scale[:, 4, :, None]
+    available[2] = cover[:, 4, :, None]
 
     population = areas.population
     has_people = population > 0
     with np.errstate(divide="ignore", invalid="ignore"):
-        rates = np.where(has_people[None, :, None], observed / population[None, :, None], np.nan)
+        rates = np.where(has_people, observed / population, np.nan)
     peer_rate = areas.rate_groups.median(rates)
     peer_count = areas.count_groups.median(observed)
-    peers = np.where(has_people[None, :, None], peer_rate * population[None, :, None], peer_count)
-    peers_ok = np.broadcast_to((areas.parent >= 0)[None, :, None], observed.shape) & ~np.isnan(peers)
-    peers = np.nan_to_num(peers)
+    peers[...] = np.where(has_people, peer_rate * population, peer_count)
+    available[3] = (areas.parent >= 0) & ~np.isnan(peers)
+    np.nan_to_num(peers, copy=False)
 
-    everywhere = np.ones((n_t, n_a, n_i), dtype=bool)
-    baselines = np.stack([three_year, back[0], scaled(4), peers])
-    available = np.stack(
-        [
-            everywhere & (years_used > 0)[:, None, :],
-            everywhere & back_cover[0][:, None, :],
-            everywhere & cover(4)[:, None, :],
-            peers_ok,
-        ]
-    )
     order = [BASELINES.index(rules.baseline), BASELINES.index("peers")]
     order += [b for b in range(len(BASELINES)) if b not in order]
-    used = np.full((n_t, n_a, n_i), NONE_USED, dtype=np.int64)
+    used = np.full((n_t, n_i, n_a), NONE_USED, dtype=np.int64)
+    expected = observed.copy()  # with no baseline at all: expected = observed (neutral)
     for b in reversed(order):  # the first available in `order` wins
-        used = np.where(available[b], b, used)
-    expected = np.where(
-        used == NONE_USED, observed, np.take_along_axis(baselines, np.minimum(used, 3)[None], axis=0)[0]
-    )
+        used[available[b]] = b
+        np.copyto(expected, baselines[b], where=available[b] & (used == b))
 
     k = rules.prior
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = (observed + k) / (expected + k)
-    ratio = np.where(np.isnan(ratio), 1.0, ratio)  # 0/0 with no prior: nothing observed, nothing expected
+    ratio[np.isnan(ratio)] = 1.0  # 0/0 with no prior: nothing observed, nothing expected
     component = np.clip(100.0 - rules.slope * (ratio - 1.0), 0.0, 100.0)
-    weighted = component @ rules.weights
+    weighted = np.einsum("tia,i->ta", component, rules.weights)
     deduction = np.minimum(deaths * rules.death_points, rules.death_cap)
     score = np.round(np.clip(weighted - deduction, 0.0, 100.0), 1)
+
+    def by_area(x: np.ndarray) -> np.ndarray:
+        """(…, I, A) → a (…, A, I) view."""
+        return np.swapaxes(x, -1, -2)
+
     return Block(
         periods=targets,
-        observed=observed,
-        baselines=baselines,
-        available=available,
+        observed=by_area(observed),
+        baselines=by_area(baselines),
+        available=by_area(available),
         years_used=years_used,
-        covered=covered[roles],
-        used=used,
-        expected=expected,
-        ratio=ratio,
-        component=component,
+        covered=cover,
+        used=by_area(used),
+        expected=by_area(expected),
+        ratio=by_area(ratio),
+        component=by_area(component),
         deaths=deaths,
         deduction=deduction,
         score=score,

@@ -41,13 +41,13 @@ def area_in_scope(session: Session, principal: Principal, code: str) -> Division
     return division
 
 
-def _period(session: Session, config: SafetyIndexConfig, period_type: str, day: date | None, level: str) -> Period:
+def _period(session: Session, config: SafetyIndexConfig, period_type: str, day: date | None) -> Period:
     """The period containing `day`; without a day, the newest period with stored scores (else the current one)."""
     if day is not None:
         return period_of(period_type, day)
     today = local_day(utcnow())
     period_of(period_type, today)  # checks the type
-    latest = index_store.latest_start(session, config.id, period_type, level, today)
+    latest = index_store.latest_start(session, config.id, period_type, today)
     return period_of(period_type, latest or today)
 
 
@@ -89,7 +89,7 @@ def index_list(
             details=[{"field": "level", "problem": f"must be {parent.level} or below"}],
         )
     config = active_config(session)
-    period = _period(session, config, period_type, day, level)
+    period = _period(session, config, period_type, day)
     under = getattr(Division, f"{parent.level}_code")
     query = (
         select(
@@ -156,7 +156,7 @@ def trend(
     """The stored scores of the `count` periods ending with the one containing `day` (default: the newest)."""
     division = area_in_scope(session, principal, area_code)
     config = active_config(session)
-    last = _period(session, config, period_type, day, division.level)
+    last = _period(session, config, period_type, day)
     first = last
     for _ in range(count - 1):
         first = first.previous()
@@ -201,7 +201,7 @@ def explain(
     """Every part of one area's score for one period, recomputed with the function that stored it."""
     division = area_in_scope(session, principal, area_code)
     config = active_config(session)
-    period = _period(session, config, period_type, day, division.level)
+    period = _period(session, config, period_type, day)
     areas = Areas.of(load_tree(session))
     scope = _subtree(areas, division)
     engine = Engine.load(session, config, [period], areas=areas, divisions=scope)

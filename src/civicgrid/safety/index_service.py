@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -191,6 +191,29 @@ def _load_frame(
     )
 
 
+def _spans(windows: Iterable[Period]) -> list[tuple[date, date]]:
+    """The days the windows cover, as sorted disjoint ranges (adjacent ones merged)."""
+    spans: list[tuple[date, date]] = []
+    for window in sorted(windows, key=lambda w: (w.start, w.end)):
+        if spans and window.start <= spans[-1][1] + timedelta(days=1):
+            spans[-1] = (spans[-1][0], max(spans[-1][1], window.end))
+        else:
+            spans.append((window.start, window.end))
+    return spans
+
+
+def _concat(frames: list[CountFrame]) -> CountFrame:
+    if len(frames) == 1:
+        return frames[0]
+    return CountFrame(
+        np.concatenate([f.division for f in frames]),
+        np.concatenate([f.day for f in frames]),
+        np.concatenate([f.kind for f in frames]),
+        np.concatenate([f.count for f in frames]),
+        np.concatenate([f.deaths for f in frames]),
+    )
+
+
 @dataclass
 class Engine:
     """Everything a computation needs: the configuration, the areas and the daily counts of a day range."""
@@ -217,11 +240,10 @@ class Engine:
         definition = definition_of(config)
         rules = Rules.of(definition)
         areas = areas or Areas.of(load_tree(session))
-        windows = [w for p in periods for w in baseline_windows(p)]
-        first = min(w.start for w in windows)
-        last = max(p.end for p in periods)
+        spans = _spans(w for p in periods for w in baseline_windows(p))
+        first, last = spans[0][0], spans[-1][1]
         kinds = {k: v for k, v in kind_indicators(session).items() if v in rules.indicators}
-        frame = _load_frame(session, first, last, kinds, divisions)
+        frame = _concat([_load_frame(session, a, b, kinds, divisions) for a, b in spans])
         counts = Counts.of(frame, kinds, rules, areas, first_days(session, kinds))
         return cls(config.id, definition, rules, areas, counts, first, last)
 

@@ -14,7 +14,7 @@ from itertools import repeat
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from civicgrid.safety.index import BAND_NAMES, RED, Areas, Block
@@ -212,15 +212,13 @@ def propagate_streaks(
     return changed
 
 
-def latest_start(session: Session, config_id: int, period_type: str, level: str, on_or_before: date) -> date | None:
-    """The newest period of `period_type` with stored scores of `level`, up to a day."""
-    from sqlalchemy import func
-
+def latest_start(session: Session, config_id: int, period_type: str, on_or_before: date) -> date | None:
+    """The newest period of `period_type` with stored scores, up to a day (every area of a period is stored
+    together, so this is one primary-key seek)."""
     return session.scalar(
         select(func.max(SafetyScore.period_start)).where(
             SafetyScore.config_id == config_id,
             SafetyScore.period_type == period_type,
-            SafetyScore.level == level,
             SafetyScore.period_start <= on_or_before,
         )
     )

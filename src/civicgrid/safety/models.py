@@ -189,7 +189,8 @@ class SafetyScore(Base):
     __table_args__ = (
         CheckConstraint(_in("period_type", PERIOD_TYPES), name="period_type"),
         CheckConstraint(_in("band", BANDS), name="band"),
-        Index("ix_safety_score_level_period", "config_id", "period_type", "level", "period_start"),
+        # No secondary index: every read names the configuration, type and period (the primary key's
+        # prefix), and the daily rebuild writes millions of rows (one more index doubles its cost).
     )
 
     config_id: Mapped[int] = mapped_column(ForeignKey("safety_index_config.id", ondelete="CASCADE"), primary_key=True)

@@ -224,3 +224,19 @@ def test_the_rebuild_computes_every_period_of_a_range(db: Database, index_city: 
     with db.unit_of_work() as session:
         assert session.scalar(select(func.count()).select_from(SafetyScore)) == result.rows
         assert scores(session, Period("month", date(2024, 1, 1)))[COMMUNITY_A].events == 3
+
+
+def test_a_backlog_of_changed_days_is_worked_off_newest_first(db: Database, index_city: TinyCity) -> None:
+    first = date(2024, 1, 1)
+    with db.unit_of_work() as session:
+        for n in range(40):  # 40 changed days: more than one run takes
+            add(session, GRID_A1, (first + timedelta(days=n)).isoformat(), "inc:01", 1)
+    with db.unit_of_work() as session:
+        result = index_service.recompute(session, NOW)
+        assert result.dirty_days == index_service.DIRTY_DAYS_PER_RUN and result.days_left == 9
+        assert scores(session, Period("day", date(2024, 2, 9)))  # the newest day is done
+        assert not scores(session, Period("day", date(2024, 1, 1)))
+    with db.unit_of_work() as session:
+        result = index_service.recompute(session, NOW)
+        assert result.dirty_days == 9 and result.days_left == 0
+        assert scores(session, Period("day", date(2024, 1, 1)))[GRID_A1].events == 1

@@ -29,21 +29,34 @@ def _day(value: str | None, option: str) -> date | None:
 
 
 def recompute() -> None:
-    """Count new cases and recompute the index of every period whose counts changed (and the current ones)."""
+    """Count new cases and recompute the index of every period whose counts changed (and the current ones),
+    31 changed days per transaction, newest first, until none is left."""
     import civicgrid.models  # noqa: F401 - every table the writes refer to
-    from civicgrid.cli import _database, _settings, console
+    from civicgrid.cli import _database, _settings, console, progress_bar
     from civicgrid.safety.index_service import recompute as run
 
     database = _database(_settings())
+    cases = days = rows = 0
+    periods: dict[str, int] = {}
     try:
-        with database.unit_of_work() as session:
-            result = run(session)
+        with progress_bar() as bar:
+            task = bar.add_task("changed days", total=None)
+            while True:
+                with database.unit_of_work() as session:
+                    result = run(session)
+                cases += result.cases_counted
+                days += result.dirty_days
+                rows += result.rows
+                for period_type, n in result.periods.items():
+                    periods[period_type] = periods.get(period_type, 0) + n
+                bar.update(task, completed=days, total=days + result.days_left)
+                if not result.days_left:
+                    break
     finally:
         database.dispose()
-    periods = ", ".join(f"{n} {t}" for t, n in result.periods.items()) or "none"
+    shown = ", ".join(f"{n} {t}" for t, n in periods.items()) or "none"
     console.print(
-        f"{result.cases_counted:,} new cases counted, {result.dirty_days:,} changed days; "
-        f"periods recomputed: {periods}; {result.rows:,} scores written"
+        f"{cases:,} new cases counted, {days:,} changed days; periods recomputed: {shown}; {rows:,} scores written"
     )
 
 

@@ -38,6 +38,8 @@ from civicgrid.safety.periods import Period, period_of, periods_between
 Progress = Callable[[int, int], None]  # (periods done, periods in all)
 DEFAULT_NAME = "默认平安指数 (default)"
 ACTIVATION_JOB = "safety.index.activate"
+# Changed days one scheduled run recomputes at most (newest first); the rest wait for the next run.
+DIRTY_DAYS_PER_RUN = 31
 
 
 # -- configurations --------------------------------------------------------------------------------------
@@ -319,6 +321,7 @@ class RecomputeResult:
     dirty_days: int
     periods: dict[str, int]
     rows: int
+    days_left: int = 0  # changed days left for the next run
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -326,20 +329,39 @@ class RecomputeResult:
             "dirty_days": self.dirty_days,
             "periods": self.periods,
             "rows": self.rows,
+            "days_left": self.days_left,
         }
 
 
-def recompute(session: Session, now: datetime | None = None) -> RecomputeResult:
+def take_dirty_days(session: Session, limit: int | None = DIRTY_DAYS_PER_RUN) -> list[date]:
+    """Up to `limit` of the days marked as changed, newest first, unmarked (`counts.take_dirty_days` takes
+    them all: after a bulk load that is years of days, too much for one scheduled run)."""
+    if limit is None:
+        return count_store.take_dirty_days(session)
+    days = list(session.scalars(select(SafetyDirtyDay.day).order_by(SafetyDirtyDay.day.desc()).limit(limit)))
+    if days:
+        session.execute(delete(SafetyDirtyDay).where(SafetyDirtyDay.day.in_(days)))
+    return sorted(days)
+
+
+def dirty_days_left(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(SafetyDirtyDay)) or 0
+
+
+def recompute(
+    session: Session, now: datetime | None = None, *, limit: int | None = DIRTY_DAYS_PER_RUN
+) -> RecomputeResult:
     """The incremental recompute: count new cases, then recompute every period of every type that contains
-    a day whose counts changed (and those reading it as a baseline), plus the current periods not yet
-    computed, for the active configuration."""
+    one of the (newest `limit`) days whose counts changed, and those reading it as a baseline, plus the
+    current periods not yet computed, for the active configuration. Days left over wait for the next run
+    (a bulk load marks years of days: `civicgrid safety rebuild` is the faster way through those)."""
     now = now or utcnow()
     today = local_day(now)
     counted = count_store.sync_cases(session)
-    days = count_store.take_dirty_days(session)
+    days = take_dirty_days(session, limit)
     config = session.scalars(select(SafetyIndexConfig).where(SafetyIndexConfig.active)).first()
     if config is None:
-        return RecomputeResult(counted, len(days), {}, 0)
+        return RecomputeResult(counted, len(days), {}, 0, dirty_days_left(session))
     wanted: dict[str, set[Period]] = {}
     for period_type in PERIOD_TYPES:
         periods = affected_periods(days, period_type, today)
@@ -357,11 +379,12 @@ def recompute(session: Session, now: datetime | None = None) -> RecomputeResult:
             periods.add(current)
         wanted[period_type] = periods
     every = [p for ps in wanted.values() for p in ps]
+    left = dirty_days_left(session)
     if not every:
-        return RecomputeResult(counted, len(days), {}, 0)
+        return RecomputeResult(counted, len(days), {}, 0, left)
     engine = Engine.load(session, config, every)
     rows = sum(store_periods(session, engine, wanted[t]) for t in PERIOD_TYPES if wanted[t])
-    return RecomputeResult(counted, len(days), {t: len(ps) for t, ps in wanted.items() if ps}, rows)
+    return RecomputeResult(counted, len(days), {t: len(ps) for t, ps in wanted.items() if ps}, rows, left)
 
 
 @dataclass

@@ -353,3 +353,48 @@ def test_the_scheduled_task_detects_yesterday_once(db: Database, warnings_city: 
     (later,) = run_due(db, after_midnight + timedelta(hours=2), only=[TASK_NAME])
     assert later.status == "ok" and isinstance(later.result, dict) and later.result["days"] == 0
     assert len(_warnings(db)) == count
+
+
+def _cli(db: Database, monkeypatch: pytest.MonkeyPatch, *args: str) -> Any:
+    from typer.testing import CliRunner
+
+    from civicgrid.cli import app
+    from civicgrid.config import get_settings
+
+    monkeypatch.setenv("CIVICGRID_DATABASE_URL", db.url)
+    get_settings.cache_clear()
+    try:
+        return CliRunner().invoke(app, ["safety", "detect", *args])
+    finally:
+        get_settings.cache_clear()
+
+
+def test_the_command_detects_a_day_or_a_range_once(
+    db: Database, warnings_city: TinyCity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with db.unit_of_work() as session:
+        _history(session, DAY - timedelta(days=1))
+        _spike(session, DAY)
+    dry = _cli(db, monkeypatch, "--day", DAY.isoformat(), "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert f"{DAY} community {COMMUNITY_A}" in dry.output and _warnings(db) == []
+    first = _cli(db, monkeypatch, "--day", DAY.isoformat())
+    assert first.exit_code == 0, first.output
+    stored = len(_warnings(db))
+    assert stored >= 1 and f"warnings {stored} new" in first.output
+    again = _cli(db, monkeypatch, "--from", (DAY - timedelta(days=2)).isoformat(), "--to", DAY.isoformat())
+    assert again.exit_code == 0, again.output
+    assert "3 day(s)" in again.output and "warnings 0 new" in again.output and len(_warnings(db)) == stored
+
+    for args, problem in (
+        (["--day", DAY.isoformat(), "--from", DAY.isoformat()], "not both"),
+        (["--from", "2025-03-10", "--to", "2025-03-01"], "before --from"),
+        (["--day", "10/03/2025"], "YYYY-MM-DD"),
+        (["--day", "2999-01-01"], "not over yet"),
+        (["--day", DAY.isoformat(), "--levels", "ward"], "use some of"),
+    ):
+        refused = _cli(db, monkeypatch, *args)
+        assert refused.exit_code == 2 and problem in refused.output, (args, refused.output)
+    bad = _cli(db, monkeypatch, "--day", DAY.isoformat(), "--fdr", "2")
+    assert bad.exit_code == 1 and "fdr" in bad.output
+    assert len(_warnings(db)) == stored

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { backTo, childLevel, communityOfGrid, currentStep, drillInto, inArea, mapQuery, up, type AreaStep } from '@/modules/command/drill'
+import { backTo, childLevel, communityOfGrid, currentStep, drillInto, inArea, mapQuery, shortName, up, type AreaStep } from '@/modules/command/drill'
 
 const city: AreaStep = { code: '340300', name: '蚌埠市', level: 'city' }
 const district: AreaStep = { code: '340302', name: '龙子湖区', level: 'district' }
@@ -81,5 +81,18 @@ describe('what the map draws', () => {
     expect(mapQuery(grid, communityOfGrid(grid.code))).toEqual({ level: 'grid', parentCode: community.code })
     expect(mapQuery(grid, null)).toBeNull()
     expect(communityOfGrid('340302')).toBeNull()
+  })
+})
+
+describe('short names', () => {
+  it('drop the committees suffixes', () => {
+    expect(shortName('汪街村村民委员会')).toBe('汪街村')
+    expect(shortName('汪街村民委员会')).toBe('汪街村')
+    expect(shortName('喻义巷社区居民委员会')).toBe('喻义巷社区')
+    expect(shortName('东风居民委员会')).toBe('东风社区')
+    expect(shortName('东风居委会')).toBe('东风社区')
+    expect(shortName('龙子湖区')).toBe('龙子湖区')
+    expect(shortName('山后村第2网格')).toBe('山后村第2网格')
+    expect(shortName('村民委员会')).toBe('村民委员会')
   })
 })

@@ -61,6 +61,12 @@ export default {
     evidence: 'Evidence',
     expectedObserved: 'observed {observed}, expected {expected}',
   },
+  severity: {
+    notice: 'Notice',
+    serious: 'Serious',
+    interview: 'Interview',
+    fatal: 'Fatal',
+  },
   feed: {
     title: 'Live feed',
     empty: 'Waiting for new cases, police calls and warnings…',

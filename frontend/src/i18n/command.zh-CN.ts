@@ -61,6 +61,12 @@ export default {
     evidence: '研判依据',
     expectedObserved: '实际 {observed}，期望 {expected}',
   },
+  severity: {
+    notice: '提示',
+    serious: '严重',
+    interview: '约谈',
+    fatal: '死亡事故',
+  },
   feed: {
     title: '实时动态',
     empty: '等待新的事件、警情和预警…',

@@ -7,6 +7,7 @@ import type { paths } from '@/api/schema'
 import type { BoundaryCollection, BoundaryLevel } from '@/api/types'
 import type { CasePage } from '@/modules/cases/types'
 import { DETAIL_ZOOM } from '@/lib/levels'
+import { isThresholds, type BandThresholds } from '@/modules/safety/bands'
 import type { AreaStep } from './drill'
 
 type Json<R> = R extends { content: { 'application/json': infer T } } ? T : never
@@ -65,4 +66,67 @@ export async function boundaries(level: BoundaryLevel | 'city', parentCode: stri
   )
   // The OpenAPI document leaves features open; their properties follow BoundaryProperties.
   return collection as unknown as BoundaryCollection
+}
+
+// -- the safety module: index, warnings, police calls ------------------------------------------------------
+
+export type PeriodType = 'day' | 'week' | 'month'
+export type IndexList = Ok<paths['/api/v1/safety/index']['get']>
+export type IndexTrend = Ok<paths['/api/v1/safety/index/{area_code}/trend']['get']>
+export type WarningPage = Ok<paths['/api/v1/safety/warnings']['get']>
+export type Warning = WarningPage['items'][number]
+export type IncidentPage = Ok<paths['/api/v1/safety/incidents']['get']>
+export type SafetyCategory = Ok<paths['/api/v1/safety/categories']['get']>[number]
+
+/** The index of the areas of `level` under `parent` for the newest period of `period` with scores. */
+export function indexScores(level: BoundaryLevel, parent: string, period: PeriodType): Promise<IndexList> {
+  return unwrap(api.GET('/api/v1/safety/index', { params: { query: { level, parent, period } } }))
+}
+
+/** How many periods the index trend shows: a month of days, a quarter of weeks, a year of months. */
+export const TREND_PERIODS: Readonly<Record<PeriodType, number>> = { day: 30, week: 13, month: 12 }
+
+export function indexTrend(area: AreaStep, period: PeriodType): Promise<IndexTrend> {
+  return unwrap(
+    api.GET('/api/v1/safety/index/{area_code}/trend', {
+      params: { path: { area_code: area.code }, query: { period, count: TREND_PERIODS[period] } },
+    }),
+  )
+}
+
+/** The open warnings of the area (and inside it), newest first. */
+export function openWarnings(area: AreaStep, pageSize = 50): Promise<WarningPage> {
+  return unwrap(
+    api.GET('/api/v1/safety/warnings', {
+      params: { query: { area_code: area.code, status: 'open', page_size: pageSize } },
+    }),
+  )
+}
+
+/** The newest police calls and incidents of the area. */
+export function latestIncidents(area: AreaStep, pageSize = 20): Promise<IncidentPage> {
+  return unwrap(
+    api.GET('/api/v1/safety/incidents', { params: { query: { area_code: area.code, page_size: pageSize } } }),
+  )
+}
+
+let safetyCategories: Promise<SafetyCategory[]> | null = null
+
+/** The incident categories (two levels), fetched once per page load. */
+export function loadSafetyCategories(): Promise<SafetyCategory[]> {
+  safetyCategories ??= unwrap(api.GET('/api/v1/safety/categories')).catch((error: unknown) => {
+    safetyCategories = null
+    throw error
+  })
+  return safetyCategories
+}
+
+/** The index's default bands (safety/index_config.py `Bands`), used until the active configuration is read. */
+export const DEFAULT_BANDS: BandThresholds = { green: 90, yellow: 80, orange: 70 }
+
+/** The bands of the active index configuration (the defaults when it cannot be read or sets none). */
+export async function activeBands(): Promise<BandThresholds> {
+  const page = await unwrap(api.GET('/api/v1/safety/index-configs', { params: { query: { page_size: 100 } } }))
+  const bands = page.items.find((c) => c.active)?.definition.bands
+  return isThresholds(bands) ? bands : DEFAULT_BANDS
 }

@@ -76,3 +76,18 @@ export function mapQuery(area: AreaStep, parentCode: string | null): { level: Bo
 export function communityOfGrid(gridCode: string): string | null {
   return gridCode.length === 15 ? gridCode.slice(0, 12) : null
 }
+
+/**
+ * A division's name as the screen shows it: the committees' formal suffixes dropped (汪街村村民委员会 → 汪街村,
+ * 喻义巷社区居民委员会 → 喻义巷社区), so names fit on the map; tooltips keep the full name.
+ */
+export function shortName(name: string): string {
+  const short = name
+    .replace(/村民委员会$/, '')
+    .replace(/社区居民委员会$/, '社区')
+    .replace(/居民委员会$/, '社区')
+    .replace(/居委会$/, '社区')
+  if (!short) return name
+  // "汪街村村民委员会" → "汪街村"; "汪街村民委员会" → "汪街" + 村.
+  return /村民委员会$/.test(name) && !short.endsWith('村') ? `${short}村` : short
+}

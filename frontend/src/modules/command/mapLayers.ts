@@ -7,6 +7,7 @@ import type { LayerSpecification, StyleSpecification } from 'maplibre-gl'
 import type { BoundaryFeature } from '@/api/types'
 import { bbox, labelPoint, type BBox } from '@/lib/geometry'
 import { BAND_COLOURS, BANDS, isBand, type Band } from '@/modules/safety/bands'
+import type { Tone } from './feed'
 
 export const AREA_SOURCE = 'cmd-areas'
 export const AREA_FILL = 'cmd-areas-fill'
@@ -135,4 +136,53 @@ export function mapLayers(): LayerSpecification[] {
       },
     },
   ]
+}
+
+// -- warnings on the map ----------------------------------------------------------------------------------
+
+export interface WarningMark {
+  id: number
+  areaCode: string
+  tone: Tone
+  title: string
+}
+
+export interface WarningPin {
+  /** the drawn area the warnings lie in */
+  code: string
+  lon: number
+  lat: number
+  tone: Tone
+  /** the warnings, worst first (a click opens the first) */
+  ids: number[]
+  title: string
+}
+
+const TONE_ORDER: readonly Tone[] = ['danger', 'warning', 'notice', 'info']
+
+/**
+ * One pin per drawn area holding open warnings (its own or an area inside it), at the area's label point,
+ * coloured by the worst of them. Warnings about a larger area than those drawn are in the list only.
+ */
+export function warningPins(warnings: readonly WarningMark[], areas: readonly DrawnArea[]): WarningPin[] {
+  const pins = new Map<string, { area: DrawnArea; marks: WarningMark[] }>()
+  for (const w of warnings) {
+    const area = areas.find((a) => w.areaCode.startsWith(a.code))
+    if (!area?.label) continue
+    const pin = pins.get(area.code) ?? { area, marks: [] }
+    pin.marks.push(w)
+    pins.set(area.code, pin)
+  }
+  return [...pins.values()].map(({ area, marks }) => {
+    const sorted = [...marks].sort((a, b) => TONE_ORDER.indexOf(a.tone) - TONE_ORDER.indexOf(b.tone))
+    const [lon, lat] = area.label as [number, number]
+    return {
+      code: area.code,
+      lon,
+      lat,
+      tone: sorted[0]?.tone ?? 'notice',
+      ids: sorted.map((m) => m.id),
+      title: sorted.map((m) => m.title).join('\n'),
+    }
+  })
 }

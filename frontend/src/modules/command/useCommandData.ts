@@ -10,19 +10,30 @@
  * Each panel keeps its own error, so one failing endpoint leaves the others working.
  */
 import { computed, onBeforeUnmount, reactive, ref, shallowRef, watch, type Ref } from 'vue'
-import { loadCategories } from '@/modules/cases/caseApi'
 import type { CaseRow } from '@/modules/cases/types'
 import { errorText } from '@/modules/registry/common/errors'
 import { useLive } from '@/modules/notifications/useLive'
 import { RESYNC } from '@/lib/live'
 import * as commandApi from './commandApi'
-import type { Overview, Ranking, Trend } from './commandApi'
-import { caseEventItem, caseEventTouches, cardTone, feedInArea, mergeFeed, time, type FeedItem } from './feed'
-import { inArea, type AreaStep } from './drill'
+import type { IndexList, IndexTrend, Overview, PeriodType, Ranking, Trend, Warning } from './commandApi'
+import {
+  caseEventItem,
+  caseEventTouches,
+  cardTone,
+  feedInArea,
+  incidentItem,
+  mergeFeed,
+  time,
+  warningItem,
+  type FeedItem,
+} from './feed'
+import { communityOfGrid, inArea, mapQuery, type AreaStep } from './drill'
+import type { AreaScore } from './mapLayers'
+import { isBand } from '@/modules/safety/bands'
 import { addLivePoint, liveFeatures, prune, type LivePoint } from './liveLayer'
 import { positionFeatures, readPosition, removePosition, upsertPosition, visiblePositions, type WorkerPosition } from './positions'
 
-export type Panel = 'figures' | 'trend' | 'units' | 'areas' | 'positions' | 'feed'
+export type Panel = 'figures' | 'trend' | 'units' | 'areas' | 'positions' | 'feed' | 'incidents' | 'index' | 'indexTrend' | 'warnings'
 
 /** Figures re-read at most this often after events. */
 const EVENT_DEBOUNCE_MS = 2500
@@ -38,7 +49,7 @@ export function caseItem(row: CaseRow): FeedItem {
     id: row.id,
     at: time(row.reported_at) ?? 0,
     title: row.title,
-    detail: [row.category_name, row.address].filter(Boolean).join(' · ') || row.code,
+    detail: [row.address, row.code].filter(Boolean).join(' · '),
     tone: cardTone(row.card),
     areaCode: row.grid_code,
     lon: row.lon,
@@ -46,20 +57,36 @@ export function caseItem(row: CaseRow): FeedItem {
   }
 }
 
-export function useCommandData(area: Ref<AreaStep | undefined>) {
+export interface Names {
+  category: (code: string) => string
+  incidentCategory: (code: string) => string
+  source: (source: string) => string
+}
+
+/** The index scores by area code (for the map and the "lowest index" ranking). */
+export function scoreMap(list: IndexList | null): Map<string, AreaScore> {
+  const scores = new Map<string, AreaScore>()
+  for (const a of list?.areas ?? []) scores.set(a.code, { score: a.score, band: isBand(a.band) ? a.band : null })
+  return scores
+}
+
+export function useCommandData(area: Ref<AreaStep | undefined>, period: Ref<PeriodType>, names: Names) {
   const overview = shallowRef<Overview | null>(null)
   const trend = shallowRef<Trend | null>(null)
   const units = shallowRef<Ranking | null>(null)
   const areas = shallowRef<Ranking | null>(null)
   const workers = shallowRef<WorkerPosition[]>([])
+  const index = shallowRef<IndexList | null>(null)
+  const indexTrend = shallowRef<IndexTrend | null>(null)
+  const warnings = shallowRef<Warning[]>([])
   const feed = shallowRef<FeedItem[]>([])
   const points = shallowRef<LivePoint[]>([])
   const errors = reactive<Partial<Record<Panel, string>>>({})
   const now = ref(Date.now())
-  const categoryNames = new Map<string, string>()
   let seq = 0
   let eventTimer: ReturnType<typeof setTimeout> | undefined
   let feedTimer: ReturnType<typeof setTimeout> | undefined
+  let warningTimer: ReturnType<typeof setTimeout> | undefined
 
   async function guard<T>(panel: Panel, mine: number, work: () => Promise<T>, apply: (value: T) => void): Promise<void> {
     try {
@@ -89,9 +116,37 @@ export function useCommandData(area: Ref<AreaStep | undefined>) {
   function loadFeed(mine = seq): Promise<unknown> {
     const a = area.value
     if (!a) return Promise.resolve()
-    return guard('feed', mine, () => commandApi.latestCases(a, 30), (page) => {
-      feed.value = mergeFeed(feedInArea(feed.value, a), page.items.map(caseItem))
+    return Promise.all([
+      guard('feed', mine, () => commandApi.latestCases(a, 30), (page) => {
+        feed.value = mergeFeed(feedInArea(feed.value, a), page.items.map(caseItem))
+      }),
+      guard('incidents', mine, () => commandApi.latestIncidents(a, 30), (page) => {
+        const items = page.items.flatMap((row) => incidentItem(row, { category: names.incidentCategory, source: names.source }) ?? [])
+        feed.value = mergeFeed(feedInArea(feed.value, a), items)
+      }),
+    ])
+  }
+
+  function loadWarnings(mine = seq): Promise<unknown> {
+    const a = area.value
+    if (!a) return Promise.resolve()
+    return guard('warnings', mine, () => commandApi.openWarnings(a, 50), (page) => {
+      warnings.value = page.items
+      const items = page.items.flatMap((w) => warningItem(w as unknown as Record<string, unknown>, 0) ?? [])
+      feed.value = mergeFeed(feedInArea(feed.value, a), items)
     })
+  }
+
+  function loadIndex(mine = seq): Promise<unknown> {
+    const a = area.value
+    if (!a) return Promise.resolve()
+    const query = mapQuery(a, communityOfGrid(a.code))
+    return Promise.all([
+      query
+        ? guard('index', mine, () => commandApi.indexScores(query.level, query.parentCode, period.value), (v) => (index.value = v))
+        : Promise.resolve(),
+      guard('indexTrend', mine, () => commandApi.indexTrend(a, period.value), (v) => (indexTrend.value = v)),
+    ])
   }
 
   function loadAll(): Promise<unknown> {
@@ -101,6 +156,8 @@ export function useCommandData(area: Ref<AreaStep | undefined>) {
     return Promise.all([
       loadFigures(mine),
       loadFeed(mine),
+      loadWarnings(mine),
+      loadIndex(mine),
       guard('trend', mine, () => commandApi.trend(a, 30), (v) => (trend.value = v)),
       guard('units', mine, () => commandApi.ranking(a, 'units', 30), (v) => (units.value = v)),
       a.level === 'grid'
@@ -127,12 +184,31 @@ export function useCommandData(area: Ref<AreaStep | undefined>) {
   }
 
   useLive('case', (payload) => {
-    const item = caseEventItem(payload, Date.now(), (code) => categoryNames.get(code) ?? code)
+    const item = caseEventItem(payload, Date.now(), names.category)
     if (item) {
       addItem(item)
       feedSoon()
     }
     if (caseEventTouches(payload, area.value)) soon()
+  })
+  useLive('safety.incident', (payload) => {
+    if (payload.resync === true) {
+      feedSoon()
+      soon()
+      return
+    }
+    const item = incidentItem(payload, { category: names.incidentCategory, source: names.source })
+    if (item) addItem(item)
+    if (item && inArea(item.areaCode, area.value)) soon()
+  })
+  useLive('safety.warning', (payload) => {
+    const code = typeof payload.area_code === 'string' ? payload.area_code : null
+    if (!inArea(code, area.value)) return
+    const item = warningItem(payload, Date.now())
+    if (item) addItem(item)
+    clearTimeout(warningTimer)
+    warningTimer = setTimeout(() => void loadWarnings(), 1000)
+    soon()
   })
   useLive('command.position', (payload) => {
     const p = readPosition(payload)
@@ -142,12 +218,6 @@ export function useCommandData(area: Ref<AreaStep | undefined>) {
     workers.value = removePosition(workers.value, payload.user_id)
   })
   useLive(RESYNC, () => void loadAll())
-
-  void loadCategories()
-    .then((list) => {
-      for (const c of list) categoryNames.set(c.code, c.name_zh)
-    })
-    .catch(() => undefined)
 
   const refresh = setInterval(() => void loadAll(), REFRESH_MS)
   const tick = setInterval(() => {
@@ -159,6 +229,7 @@ export function useCommandData(area: Ref<AreaStep | undefined>) {
     clearInterval(tick)
     clearTimeout(eventTimer)
     clearTimeout(feedTimer)
+    clearTimeout(warningTimer)
   })
 
   watch(
@@ -169,11 +240,30 @@ export function useCommandData(area: Ref<AreaStep | undefined>) {
     },
     { immediate: true },
   )
+  watch(period, () => void loadIndex())
 
   const shownFeed = computed(() => feedInArea(feed.value, area.value))
   const shownWorkers = computed(() => visiblePositions(workers.value, now.value, area.value))
   const liveLayer = computed(() => liveFeatures(points.value, now.value))
   const workerLayer = computed(() => positionFeatures(shownWorkers.value))
 
-  return { overview, trend, units, areas, feed: shownFeed, workers: shownWorkers, liveLayer, workerLayer, errors, now, reload: loadAll }
+  const scores = computed(() => scoreMap(index.value))
+
+  return {
+    overview,
+    trend,
+    units,
+    areas,
+    index,
+    scores,
+    indexTrend,
+    warnings,
+    feed: shownFeed,
+    workers: shownWorkers,
+    liveLayer,
+    workerLayer,
+    errors,
+    now,
+    reload: loadAll,
+  }
 }

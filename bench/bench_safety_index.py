@@ -3,9 +3,9 @@ same aggregation as raw SQL.
 
     uv run python bench/bench_safety_index.py [--scale 1] [--database-url postgresql://…] [--reuse]
 
-Builds the demo city (`civicgrid demo --scale S --no-population --no-cases`: the divisions' population is
-the denominator) and its three years of police calls (`civicgrid.demo.safety.build_safety`; without it,
-synthetic daily counts of the same volume) into a scratch database, or reuses it with --reuse, then times:
+Builds the demo city with its three years of police calls (`civicgrid demo --scale S --no-population
+--no-cases`: the divisions' population is the denominator; a demo without calls gets synthetic daily counts
+of the same volume) into a scratch database, or reuses it with --reuse, then times:
 
 1. one period for every area and level (the last full month, then yesterday): the division tree, loading the
    daily counts of the period and its baseline windows (same period 1–3 years back, the period before),
@@ -35,6 +35,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 SEED = 20261129
 LEVELS = ("city", "district", "street", "community", "grid")
+COUNT_COLUMNS = ("division_code", "day", "kind", "count", "deaths", "injuries")
 
 
 def python() -> str:
@@ -43,7 +44,7 @@ def python() -> str:
 
 def build(args: argparse.Namespace, env: dict[str, str], url: str) -> str:
     started = time.perf_counter()
-    subprocess.run(
+    done = subprocess.run(
         [python(), "-m", "civicgrid", "demo", "--scale", args.scale, "--reset", "--no-population", "--no-cases"],
         env=env,
         cwd=REPO,
@@ -51,15 +52,17 @@ def build(args: argparse.Namespace, env: dict[str, str], url: str) -> str:
         capture_output=True,
         text=True,
     )
+    calls = next((line.strip() for line in done.stdout.splitlines() if line.startswith("police calls")), "")
+    from sqlalchemy import func, select
+
     from civicgrid.core.db import Database
+    from civicgrid.safety.models import SafetyDailyCount
 
     database = Database(url)
-    try:
-        from civicgrid.demo.safety import build_safety
-
-        stats = build_safety(database, scale=float(args.scale), seed=SEED)
-        what = f"{sum(stats.counts.values()):,} demo calls and incidents, {stats.daily_counts:,} daily-count rows"
-    except ImportError:
+    with database.unit_of_work() as session:
+        counted = session.scalar(select(func.count()).select_from(SafetyDailyCount)) or 0
+    what = calls or f"{counted:,} daily counts"
+    if not counted:  # a demo without police calls: daily counts of the same volume
         what = f"{synthetic_counts(database, float(args.scale)):,} synthetic daily-count rows"
     database.dispose()
     return f"built in {time.perf_counter() - started:.0f} s: {what}"
@@ -101,11 +104,9 @@ def synthetic_counts(database: Any, scale: float) -> int:
                     g, k = np.nonzero(n)
                     deaths = rng.binomial(n[g, k], 0.002)
                     iso = str(day)
-                    batch = [
-                        (grids[gi], iso, kinds[ki], int(c), int(d), 0)
-                        for gi, ki, c, d in zip(g.tolist(), k.tolist(), n[g, k].tolist(), deaths.tolist(), strict=True)
-                    ]
-                    rows += loader.insert(table, ("division_code", "day", "kind", "count", "deaths", "injuries"), batch)  # type: ignore[arg-type]
+                    values = zip(g.tolist(), k.tolist(), n[g, k].tolist(), deaths.tolist(), strict=True)
+                    batch = [(grids[gi], iso, kinds[ki], int(c), int(d), 0) for gi, ki, c, d in values]
+                    rows += loader.insert(table, COUNT_COLUMNS, batch)  # type: ignore[arg-type]
                 loader.close()
         finally:
             loader.restore()
@@ -139,7 +140,7 @@ def one_period(database: Any, period_type: str, day: date) -> float:
         )
         total += s
         print(f"    ({len(engine.counts.count):,} count rows of indexed kinds, {len(areas):,} areas)")
-        block, s = timed("computation (numpy)", lambda: engine.block([period]))
+        _, s = timed("computation (numpy)", lambda: engine.block([period]))
         total += s
         _, s = timed("replace the stored scores", lambda: index_service.store_periods(session, engine, [period]))
         total += s
@@ -163,7 +164,7 @@ def floor_period(database: Any, period_type: str, day: date, kinds: list[str]) -
     where = " OR ".join(f"c.day BETWEEN '{s}' AND '{e}'" for s, e in spans)
     kind_list = ", ".join(f"'{k}'" for k in kinds)
     parts = [
-        f"SELECT w, d.{level}_code AS area, kind, SUM(count) AS n, SUM(deaths) AS dead "  # noqa: S608
+        f"SELECT w, d.{level}_code AS area, kind, SUM(count) AS n, SUM(deaths) AS dead "
         f"FROM (SELECT {window} AS w, division_code, kind, count, deaths FROM safety_daily_count c "
         f"WHERE ({where}) AND kind IN ({kind_list})) x JOIN geo_division d ON d.code = x.division_code "
         f"WHERE d.{level}_code IS NOT NULL GROUP BY w, d.{level}_code, kind"
@@ -175,7 +176,7 @@ def floor_period(database: Any, period_type: str, day: date, kinds: list[str]) -
 def floor_days(database: Any, kinds: list[str]) -> tuple[int, float]:
     kind_list = ", ".join(f"'{k}'" for k in kinds)
     parts = [
-        f"SELECT c.day, d.{level}_code AS area, c.kind, SUM(c.count) AS n, SUM(c.deaths) AS dead "  # noqa: S608
+        f"SELECT c.day, d.{level}_code AS area, c.kind, SUM(c.count) AS n, SUM(c.deaths) AS dead "
         f"FROM safety_daily_count c JOIN geo_division d ON d.code = c.division_code "
         f"WHERE c.kind IN ({kind_list}) AND d.{level}_code IS NOT NULL GROUP BY c.day, d.{level}_code, c.kind"
         for level in LEVELS
@@ -209,47 +210,52 @@ def _run_sql(database: Any, sql: str, label: str) -> float:
     return seconds
 
 
-def floor_write(database: Any, rows: int, areas: int) -> float:
-    """`rows` rows of the score table's shape through the driver's bulk path into a scratch table."""
+def floor_write(database: Any, rows: int, areas: int, per_commit: int) -> float:
+    """`rows` rows of the score table's shape through the driver's bulk path into a scratch table with the
+    same primary key, committing every `per_commit` periods as the rebuild does."""
     from civicgrid.safety.index_store import COLUMNS
 
     codes = [f"{340300000000000 + i}" for i in range(areas)]
-    stamp = "2026-01-01 00:00:00.000000"
+    postgres = database.engine.dialect.name == "postgresql"
+    stamp = "2026-01-01 00:00:00.000000" + ("+00" if postgres else "")
+    key = "config_id, period_type, period_start, area_code"
     raw = database.write_engine.raw_connection()
     try:
         cursor = raw.cursor()
         cursor.execute("DROP TABLE IF EXISTS bench_score_floor")
         cursor.execute("CREATE TABLE bench_score_floor AS SELECT * FROM safety_score WHERE 1 = 0")
         cursor.execute(
-            "ALTER TABLE bench_score_floor ADD PRIMARY KEY (config_id, period_type, period_start, area_code)"
-            if database.engine.dialect.name == "postgresql"
-            else "CREATE UNIQUE INDEX bench_score_floor_pk ON bench_score_floor (config_id, period_type, period_start, area_code)"
+            f"ALTER TABLE bench_score_floor ADD PRIMARY KEY ({key})"
+            if postgres
+            else f"CREATE UNIQUE INDEX bench_score_floor_pk ON bench_score_floor ({key})"
         )
         raw.commit()
         periods = rows // areas
         start = date(2023, 1, 1)
+        marks = ", ".join("?" * len(COLUMNS))
+        sql = f"INSERT INTO bench_score_floor ({', '.join(COLUMNS)}) VALUES ({marks})"
         started = time.perf_counter()
-        if database.engine.dialect.name == "postgresql":
-            with cursor.copy(f"COPY bench_score_floor ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-                for p in range(periods):
-                    day = (start + timedelta(days=p)).isoformat()
-                    for code in codes:
-                        copy.write_row((1, "day", day, code, "grid", 95.5, "green", 0, 3, 0, 300, stamp + "+00"))
-        else:
-            sql = f"INSERT INTO bench_score_floor ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-            for p in range(periods):
-                day = (start + timedelta(days=p)).isoformat()
-                cursor.executemany(sql, [(1, "day", day, c, "grid", 95.5, "green", 0, 3, 0, 300, stamp) for c in codes])
-        raw.commit()
+        for first in range(0, periods, per_commit):
+            days = [(start + timedelta(days=p)).isoformat() for p in range(first, min(first + per_commit, periods))]
+            if postgres:
+                with cursor.copy(f"COPY bench_score_floor ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+                    for day in days:
+                        for code in codes:
+                            copy.write_row((1, "day", day, code, "grid", 95.5, "green", 0, 3, 0, 300, stamp))
+            else:
+                for day in days:
+                    cursor.executemany(
+                        sql, [(1, "day", day, c, "grid", 95.5, "green", 0, 3, 0, 300, stamp) for c in codes]
+                    )
+            raw.commit()
         seconds = time.perf_counter() - started
         cursor.execute("DROP TABLE bench_score_floor")
         raw.commit()
         cursor.close()
     finally:
         raw.close()
-    print(
-        f"  {'floor: the same number of score rows, driver bulk insert':<58} {seconds:8.2f} s   ({periods * areas:,} rows)"
-    )
+    label = "floor: as many score rows, driver bulk insert"
+    print(f"  {label:<58} {seconds:8.2f} s   ({periods * areas:,} rows)")
     return seconds
 
 
@@ -277,9 +283,9 @@ def main() -> None:
     url = args.database_url or f"sqlite:///{Path(args.data_dir) / 'civicgrid.db'}"
     built = "reused" if args.reuse else build(args, env, url)
 
-    import civicgrid.models  # noqa: F401
     from sqlalchemy import func, select
 
+    import civicgrid.models  # noqa: F401
     from civicgrid.core.db import Database
     from civicgrid.safety import index_service
     from civicgrid.safety.categories import kind_indicators
@@ -319,7 +325,10 @@ def main() -> None:
     print(f"  {'total':<58} {ours:8.2f} s   ({result.periods['day']:,} days, {result.rows:,} score rows)")
     areas = result.rows // max(result.periods["day"], 1)
     _, read_floor = floor_days(database, kinds)
-    write_floor = floor_write(database, result.rows, areas)
+    from civicgrid.safety.index import CHUNK_CELLS, ROLES
+
+    per_commit = max(1, CHUNK_CELLS // (len(ROLES) * areas * (len(rules.indicators) + 1)))
+    write_floor = floor_write(database, result.rows, areas, per_commit)
     print(f"  ratio ours / floor (aggregation + write): {ours / (read_floor + write_floor):.1f}")
     database.dispose()
 

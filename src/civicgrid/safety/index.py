@@ -110,7 +110,7 @@ def baseline_windows(period: Period) -> list[Period]:
 
 
 @dataclass
-class _MedianGroups:
+class MedianGroups:
     """Areas grouped by parent for grouped medians, bucketed by group size so each bucket is one array op."""
 
     group_of: np.ndarray  # per area: its group number, -1 without a parent
@@ -118,7 +118,7 @@ class _MedianGroups:
     groups: int
 
     @classmethod
-    def build(cls, parent: np.ndarray, eligible: np.ndarray) -> _MedianGroups:
+    def build(cls, parent: np.ndarray, eligible: np.ndarray) -> MedianGroups:
         has_parent = parent >= 0
         parents = np.unique(parent[has_parent])
         number = {int(p): g for g, p in enumerate(parents)}
@@ -157,8 +157,8 @@ class Areas:
     population_source: str
     rollup: sp.csr_matrix  # [ancestor, division] = 1 (itself included)
     rollup_t: sp.csr_matrix  # its transpose, [division, ancestor]
-    rate_groups: _MedianGroups  # siblings with residents
-    count_groups: _MedianGroups  # every sibling
+    rate_groups: MedianGroups  # siblings with residents
+    count_groups: MedianGroups  # every sibling
 
     def __len__(self) -> int:
         return len(self.codes)
@@ -189,8 +189,8 @@ class Areas:
             population_source=tree.population_source,
             rollup=rollup,
             rollup_t=rollup.T.tocsr(),
-            rate_groups=_MedianGroups.build(parent, population > 0),
-            count_groups=_MedianGroups.build(parent, np.ones(n, dtype=bool)),
+            rate_groups=MedianGroups.build(parent, population > 0),
+            count_groups=MedianGroups.build(parent, np.ones(n, dtype=bool)),
         )
 
 

@@ -4,6 +4,9 @@ scope: an area outside it is answered as not found."""
 
 from __future__ import annotations
 
+import threading
+import time
+from dataclasses import replace
 from datetime import date
 from typing import Any, Literal
 
@@ -15,11 +18,12 @@ from civicgrid.authz.policy import area_codes_of, in_scope, require
 from civicgrid.authz.scope import Principal, level_rank
 from civicgrid.core.clock import utcnow
 from civicgrid.core.errors import InvalidInput, NotFound
+from civicgrid.geo import service as geo_service
 from civicgrid.geo.models import Division
 from civicgrid.safety import index_store
 from civicgrid.safety.areas import load_tree
 from civicgrid.safety.counts import local_day
-from civicgrid.safety.index import BAND_NAMES, NONE_USED, RED, Areas, baseline_windows
+from civicgrid.safety.index import BAND_NAMES, NONE_USED, RED, Areas, MedianGroups, baseline_windows
 from civicgrid.safety.index_config import BASELINES
 from civicgrid.safety.index_service import Engine, active_config
 from civicgrid.safety.models import SafetyIndexConfig, SafetyScore
@@ -202,7 +206,7 @@ def explain(
     division = area_in_scope(session, principal, area_code)
     config = active_config(session)
     period = _period(session, config, period_type, day)
-    areas = Areas.of(load_tree(session))
+    areas = _areas_for(session, config.id, period)
     scope = _subtree(areas, division)
     engine = Engine.load(session, config, [period], areas=areas, divisions=scope)
     block = engine.block([period])
@@ -291,6 +295,51 @@ def explain(
         "bands": {"green": rules.thresholds[0], "yellow": rules.thresholds[1], "orange": rules.thresholds[2]},
         "notes": notes,
     }
+
+
+# The division tree with its populations counts every resident of the registry (millions of rows at a city's
+# scale): kept per database and geo revision for a few minutes, as populations change slowly.
+AREAS_TTL_SECONDS = 600.0
+_areas: dict[str, tuple[str, float, Areas]] = {}
+_areas_lock = threading.Lock()
+
+
+def _cached_areas(session: Session) -> Areas:
+    token = geo_service.current_revision(session)
+    if not token:  # divisions written without a revision (tests, manual SQL): never trust a cached copy
+        return Areas.of(load_tree(session))
+    key = str(session.get_bind().engine.url)
+    with _areas_lock:
+        cached = _areas.get(key)
+        if cached is not None and cached[0] == token and time.monotonic() - cached[1] < AREAS_TTL_SECONDS:
+            return cached[2]
+    areas = Areas.of(load_tree(session))
+    with _areas_lock:
+        _areas[key] = (token, time.monotonic(), areas)
+    return areas
+
+
+def _areas_for(session: Session, config_id: int, period: Period) -> Areas:
+    """The areas with the populations the stored scores of `period` were computed with (so that the
+    explanation is the stored score's), or the current ones when nothing is stored."""
+    areas = _cached_areas(session)
+    rows = session.execute(
+        select(SafetyScore.area_code, SafetyScore.population).where(
+            SafetyScore.config_id == config_id,
+            SafetyScore.period_type == period.type,
+            SafetyScore.period_start == period.start,
+        )
+    ).all()
+    if not rows:
+        return areas
+    population = areas.population.copy()
+    for code, residents in rows:
+        i = areas.index.get(code)
+        if i is not None:
+            population[i] = residents
+    if np.array_equal(population, areas.population):
+        return areas
+    return replace(areas, population=population, rate_groups=MedianGroups.build(areas.parent, population > 0))
 
 
 def _subtree(areas: Areas, division: Division) -> list[str] | None:

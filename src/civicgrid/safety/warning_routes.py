@@ -50,7 +50,11 @@ class _Names:
         self.areas = warnings.area_names(session, [w.area_code for w in items])
         self.kinds = warnings.kind_names(session)
         self.rules: dict[str, str] = {}
-        rule_ids = [int(w.subject.split(":")[1]) for w in items if w.subject.startswith("threshold:")]
+        rule_ids = [
+            int(w.subject.removeprefix("threshold:"))
+            for w in items
+            if w.subject.startswith("threshold:") and w.subject.removeprefix("threshold:").isdigit()
+        ]
         if rule_ids:
             found = session.execute(select(SafetyRule.id, SafetyRule.name).where(SafetyRule.id.in_(rule_ids)))
             self.rules = {f"threshold:{rule_id}": name for rule_id, name in found}

@@ -407,7 +407,10 @@ def apply(session: Session, warning: SafetyWarning, action: str, values: dict[st
         session.refresh(warning)
         raise flows.NotAllowed(
             "the warning was changed meanwhile; reload it",
-            details={"status": warning.status, "allowed_actions": flows.allowed_actions(warning.status, True)},
+            details={
+                "status": warning.status,
+                "allowed_actions": flows.allowed_actions(warning.status, warning.case_id is not None),
+            },
         )
     session.refresh(warning)
 

@@ -131,7 +131,10 @@ export function evidenceOption(days: readonly DayCount[], names: { observed: str
         })),
         barMaxWidth: 22,
       },
-      { name: names.expected, type: 'line', data: days.map((d) => round1(d.expected)), symbol: 'none', lineStyle: { color: '#f59f00', width: 2 } },
+      // A line needs two points; a short surge compares bars side by side instead.
+      days.length > 2
+        ? { name: names.expected, type: 'line', data: days.map((d) => round1(d.expected)), symbol: 'circle', symbolSize: 5, itemStyle: { color: '#f59f00' }, lineStyle: { color: '#f59f00', width: 2 } }
+        : { name: names.expected, type: 'bar', data: days.map((d) => round1(d.expected)), itemStyle: { color: '#f59f00' }, barMaxWidth: 22 },
       ...(hasUpper
         ? [{ name: names.upper, type: 'line', data: days.map((d) => round1(d.upper ?? null)), symbol: 'none', lineStyle: { color: '#e03131', type: 'dashed', width: 1 } }]
         : []),

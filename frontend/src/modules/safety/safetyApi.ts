@@ -20,6 +20,10 @@ import type {
   IncidentPage,
   IncidentQuery,
   SafetyCategory,
+  ToCaseOut,
+  WarningDetail,
+  WarningPage,
+  WarningQuery,
 } from './types'
 
 export function listIndex(query: IndexQuery): Promise<IndexList> {
@@ -118,4 +122,27 @@ export function startFeedImport(file: File, mappingId: number, mode: ImportMode)
 
 export function listIncidents(query: IncidentQuery): Promise<IncidentPage> {
   return unwrap(api.GET('/api/v1/safety/incidents', { params: { query } }))
+}
+
+// -- warnings ---------------------------------------------------------------------------------------------
+
+export function listWarnings(query: WarningQuery): Promise<WarningPage> {
+  return unwrap(api.GET('/api/v1/safety/warnings', { params: { query } }))
+}
+
+export function getWarning(id: number): Promise<WarningDetail> {
+  return unwrap(api.GET('/api/v1/safety/warnings/{warning_id}', { params: { path: { warning_id: id } } }))
+}
+
+export function acknowledgeWarning(id: number): Promise<WarningDetail> {
+  return unwrap(api.POST('/api/v1/safety/warnings/{warning_id}/acknowledge', { params: { path: { warning_id: id } } }))
+}
+
+/** Report the case pre-filled from the warning (nothing overridden) and link it. */
+export function warningToCase(id: number): Promise<ToCaseOut> {
+  return unwrap(api.POST('/api/v1/safety/warnings/{warning_id}/to-case', { params: { path: { warning_id: id } }, body: {} }))
+}
+
+export function closeWarning(id: number, note: string): Promise<WarningDetail> {
+  return unwrap(api.POST('/api/v1/safety/warnings/{warning_id}/close', { params: { path: { warning_id: id } }, body: { note } }))
 }

@@ -41,3 +41,11 @@ export type IncidentPage = Ok<paths['/api/v1/safety/incidents']['get']>
 export type Incident = IncidentPage['items'][number]
 export type IncidentQuery = Query<paths['/api/v1/safety/incidents']['get']>
 export type ImportMode = NonNullable<NonNullable<Query<paths['/api/v1/safety/imports']['post']>['mode']>>
+
+// -- warnings ---------------------------------------------------------------------------------------------
+export type WarningPage = Ok<paths['/api/v1/safety/warnings']['get']>
+export type WarningRow = WarningPage['items'][number]
+export type WarningQuery = Query<paths['/api/v1/safety/warnings']['get']>
+export type WarningDetail = Ok<paths['/api/v1/safety/warnings/{warning_id}']['get']>
+export type WarningRecord = NonNullable<WarningDetail['records']>[number]
+export type ToCaseOut = Ok<paths['/api/v1/safety/warnings/{warning_id}/to-case']['post']>

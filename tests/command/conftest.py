@@ -10,6 +10,13 @@ from civicgrid.core import broadcast
 from civicgrid.core.broadcast import Event
 from civicgrid.core.db import Database
 from tests.cases.conftest import as_user, cases_city  # noqa: F401  (fixtures shared with the case tests)
+from tests.command.reports_fixtures import (  # noqa: F401  (the analysis reports' fixtures)
+    principal_of,
+    report_city,
+    report_client,
+    report_settings,
+    report_store,
+)
 from tests.support.city import TinyCity
 
 # Points of the tiny city (tests/support/city.py).

@@ -145,5 +145,11 @@ def test_the_app_runs_the_scheduler_only_when_enabled(db: Database) -> None:
         names = set(session.scalars(select(ScheduleLease.name)))
     # The SLA scan, the purge of ended duty positions and the safety index and warning tasks may have run once
     # at start-up (with nothing to do).
-    assert names <= {"cases.sla_scan", "command.position_purge", "safety.index_recompute", "safety.warnings"}
+    assert names <= {
+        "cases.sla_scan",
+        "command.position_purge",
+        "command.reports",
+        "safety.index_recompute",
+        "safety.warnings",
+    }
     assert Settings(mode="demo").runs_scheduler

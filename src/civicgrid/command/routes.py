@@ -1,13 +1,18 @@
-"""Routes of the command centre: positions shared on duty, today's key figures, trends and rankings."""
+"""Routes of the command centre: positions shared on duty, today's key figures, trends, rankings and analysis
+reports (研判报告)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from sqlalchemy.orm import Session
 
 from civicgrid.auth.deps import PrincipalDep, SettingsDep
-from civicgrid.command import dashboard, positions
+from civicgrid.cases.attachments import file_store
+from civicgrid.command import dashboard, positions, reports
+from civicgrid.command.models import CommandReport
 from civicgrid.command.schemas import (
     OverviewOut,
     OwnPositionOut,
@@ -15,11 +20,20 @@ from civicgrid.command.schemas import (
     PositionsOut,
     RankBy,
     RankingOut,
+    ReportFormat,
+    ReportIn,
+    ReportOrigin,
+    ReportOut,
+    ReportPeriodType,
+    ReportStatus,
     TrendOut,
     WorkerPositionOut,
 )
+from civicgrid.core import jobs
 from civicgrid.core.clock import utcnow
-from civicgrid.core.web import SessionDep
+from civicgrid.core.pagination import ListParams, Page, list_params
+from civicgrid.core.web import SessionDep, get_database
+from civicgrid.geo.service import divisions_by_codes
 
 router = APIRouter(prefix="/command", tags=["command"])
 
@@ -92,3 +106,83 @@ def get_ranking(
     """Handling units by on-time closure rate, overdue and red cards; or child areas by police calls per
     10,000 residents and by overdue cases — over the last `days`."""
     return RankingOut.of(dashboard.ranking(session, principal, by=by, area_code=area_code, days=days, tz=settings.tz))
+
+
+# -- analysis reports (研判报告) -------------------------------------------------------------------------------
+
+
+def _reports_out(session: Session, rows: list[CommandReport]) -> list[ReportOut]:
+    names = {code: d.name for code, d in divisions_by_codes(session, [r.area_code for r in rows]).items()}
+    states = reports.job_states(session, rows)
+    return [ReportOut.of(r, names.get(r.area_code), *reports.effective_status(r, states)) for r in rows]
+
+
+@router.post("/reports", operation_id="command_report_request", response_model=ReportOut, status_code=202)
+def request_report(
+    body: ReportIn, request: Request, session: SessionDep, principal: PrincipalDep, settings: SettingsDep
+) -> ReportOut:
+    """Ask for the analysis report (研判报告, PDF and XLSX) of an area inside your scope for a week or month; it
+    is made in the background: poll the report until `status` is succeeded, then download its files. A date
+    in the future or a grid → 422; an area outside your scope → 404. Asking again while your same report is
+    still being made answers that one."""
+    database = get_database(request)
+    reports.use_store(database, file_store(request.app.state, settings))
+    runner = jobs.runner_for(request.app.state, database, settings.job_workers)
+    report, _new = reports.request_report(
+        session, principal, runner, body.area_code, body.period, body.date, tz=settings.tz
+    )
+    return _reports_out(session, [report])[0]
+
+
+@router.get("/reports", operation_id="command_reports", response_model=Page[ReportOut])
+def list_reports(
+    session: SessionDep,
+    principal: PrincipalDep,
+    params: Annotated[ListParams, Depends(list_params)],
+    area_code: Annotated[str | None, Query(description="the area or any area inside it")] = None,
+    period: ReportPeriodType | None = None,
+    status: ReportStatus | None = None,
+    origin: ReportOrigin | None = None,
+) -> Page[ReportOut]:
+    """Reports of the areas inside your scope, newest first (sort: created_at, period_start, area_code)."""
+    filters = reports.ReportFilter(area_code=area_code, period_type=period, status=status, origin=origin)
+    rows, total = reports.list_reports(session, principal, filters, params)
+    return Page[ReportOut].of(_reports_out(session, rows), total, params)
+
+
+@router.get("/reports/{report_id}", operation_id="command_report", response_model=ReportOut)
+def get_report(report_id: int, session: SessionDep, principal: PrincipalDep) -> ReportOut:
+    """One report: its status, summary, file sizes and page count, or why it failed."""
+    return _reports_out(session, [reports.get_report(session, principal, report_id)])[0]
+
+
+@router.get(
+    "/reports/{report_id}/file",
+    operation_id="command_report_file",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "the report as a PDF or an Excel workbook, named after its title",
+            "content": {content_type: {} for content_type, _ in reports.FORMATS.values()},
+        }
+    },
+)
+def download_report(
+    report_id: int,
+    request: Request,
+    session: SessionDep,
+    principal: PrincipalDep,
+    settings: SettingsDep,
+    format: Annotated[ReportFormat, Query(description="pdf or xlsx")] = "pdf",
+) -> StreamingResponse:
+    """A finished report's PDF or XLSX (409 while it is being made or when it failed)."""
+    found = reports.report_file(session, principal, report_id, format)
+    chunks = file_store(request.app.state, settings).stream(found.key)  # NotFound here when the file is gone
+    headers = {
+        "Content-Disposition": reports.content_disposition(found.filename, f"report-{report_id}.{format}"),
+        "Cache-Control": "private, no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    if found.size is not None:
+        headers["Content-Length"] = str(found.size)
+    return StreamingResponse(chunks, media_type=found.content_type, headers=headers)

@@ -1,4 +1,4 @@
-"""Bodies of the command centre's routes: positions shared on duty, key figures, trends and rankings."""
+"""Bodies of the command centre's routes: positions shared on duty, key figures, trends, rankings and reports."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from civicgrid.command.dashboard import AreaRank, Overview, Ranking, Trend, TrendDay, UnitRank
+from civicgrid.command.models import CommandReport
 from civicgrid.command.positions import MAX_ACCURACY_M, MAX_DUTY_MINUTES, OnDuty, OwnStatus
+from civicgrid.safety.periods import Period
 
 RankBy = Literal["units", "areas"]
 
@@ -196,4 +198,77 @@ class RankingOut(BaseModel):
             units=[UnitRankOut.of(u) for u in r.units],
             areas=[AreaRankOut.of(a) for a in r.areas],
             population_source=r.population_source,
+        )
+
+
+# -- analysis reports (研判报告) ---------------------------------------------------------------------------------
+
+ReportPeriodType = Literal["week", "month"]
+ReportStatus = Literal["queued", "running", "succeeded", "failed"]
+ReportOrigin = Literal["request", "schedule"]
+ReportFormat = Literal["pdf", "xlsx"]
+Day = date  # a field below is named `date`
+
+
+class ReportIn(BaseModel):
+    """Ask for the report of an area for the week (Monday to Sunday) or calendar month holding `date`."""
+
+    area_code: str = Field(description="a city, district, street or community inside your scope", max_length=15)
+    period: ReportPeriodType = Field(description="week or month (local calendar, Asia/Shanghai)")
+    date: Day = Field(description="any day of the period, not after today; a running period is covered so far")
+
+
+class ReportOut(BaseModel):
+    id: int
+    area_code: str
+    area_name: str | None
+    level: str
+    period: ReportPeriodType
+    period_start: date
+    period_end: date = Field(description="the period's last day")
+    data_until: date = Field(description="the last day covered (before period_end while the period runs)")
+    complete: bool = Field(description="the whole period is covered")
+    origin: ReportOrigin = Field(description="request: asked for by a person; schedule: made every week and month")
+    status: ReportStatus
+    title: str
+    summary: str | None = Field(description="the report's automatic summary paragraph, once made")
+    pdf_size: int | None
+    xlsx_size: int | None
+    pages: int | None = Field(description="pages of the PDF")
+    render_seconds: float | None
+    error: str | None = Field(description="why it failed")
+    job_id: int | None
+    requested_by: int | None
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+    @classmethod
+    def of(cls, r: CommandReport, area_name: str | None, status: str, error: str | None) -> ReportOut:
+        """`status` and `error` as `reports.effective_status` gives them (a dead job shows as failed)."""
+        end = Period(r.period_type, r.period_start).end
+        return cls(
+            id=r.id,
+            area_code=r.area_code,
+            area_name=area_name,
+            level=r.level,
+            period=r.period_type,  # checked by the table
+            period_start=r.period_start,
+            period_end=end,
+            data_until=r.data_until,
+            complete=r.data_until >= end,
+            origin=r.origin,
+            status=status,
+            title=r.title,
+            summary=r.summary,
+            pdf_size=r.pdf_size,
+            xlsx_size=r.xlsx_size,
+            pages=r.pages,
+            render_seconds=r.render_seconds,
+            error=error,
+            job_id=r.job_id,
+            requested_by=r.requested_by,
+            created_at=r.created_at,
+            started_at=r.started_at,
+            finished_at=r.finished_at,
         )

@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 TASK_MODULES: tuple[str, ...] = (
     "civicgrid.cases.supervision",
     "civicgrid.command.positions",
+    "civicgrid.command.report_schedule",
     "civicgrid.safety.jobs",
     "civicgrid.safety.warning_jobs",
 )

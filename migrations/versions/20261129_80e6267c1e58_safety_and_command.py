@@ -1,8 +1,8 @@
 """safety and command
 
-Revision ID: 4375f4fa182e
+Revision ID: 80e6267c1e58
 Revises: 997a7f70a828
-Create Date: 2026-11-29 15:44:41.975765
+Create Date: 2026-11-29 16:05:38.376636
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 
 import civicgrid.core.types
 
-revision: str = '4375f4fa182e'
+revision: str = '80e6267c1e58'
 down_revision: str | None = '997a7f70a828'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -143,6 +143,55 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_safety_rule')),
     sa.UniqueConstraint('name', name=op.f('uq_safety_rule_name'))
     )
+    op.create_table('command_report',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('area_code', sa.String(length=15), nullable=False),
+    sa.Column('level', sa.String(length=10), nullable=False),
+    sa.Column('city_code', sa.String(length=15), nullable=False),
+    sa.Column('district_code', sa.String(length=15), nullable=True),
+    sa.Column('street_code', sa.String(length=15), nullable=True),
+    sa.Column('community_code', sa.String(length=15), nullable=True),
+    sa.Column('period_type', sa.String(length=8), nullable=False),
+    sa.Column('period_start', sa.Date(), nullable=False),
+    sa.Column('data_until', sa.Date(), nullable=False),
+    sa.Column('origin', sa.String(length=10), nullable=False),
+    sa.Column('scheduled_key', sa.String(length=60), nullable=True),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('summary', sa.String(length=2000), nullable=True),
+    sa.Column('job_id', sa.Integer(), nullable=True),
+    sa.Column('pdf_key', sa.String(length=300), nullable=True),
+    sa.Column('pdf_size', sa.Integer(), nullable=True),
+    sa.Column('xlsx_key', sa.String(length=300), nullable=True),
+    sa.Column('xlsx_size', sa.Integer(), nullable=True),
+    sa.Column('pages', sa.Integer(), nullable=True),
+    sa.Column('render_seconds', sa.Float(), nullable=True),
+    sa.Column('error', sa.String(length=500), nullable=True),
+    sa.Column('requested_by', sa.Integer(), nullable=True),
+    sa.Column('created_at', civicgrid.core.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('started_at', civicgrid.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', civicgrid.core.types.UTCDateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("level IN ('city', 'district', 'street', 'community')", name=op.f('ck_command_report_level')),
+    sa.CheckConstraint("origin IN ('request', 'schedule')", name=op.f('ck_command_report_origin')),
+    sa.CheckConstraint("period_type IN ('week', 'month')", name=op.f('ck_command_report_period_type')),
+    sa.CheckConstraint("status IN ('queued', 'running', 'succeeded', 'failed')", name=op.f('ck_command_report_status')),
+    sa.ForeignKeyConstraint(['area_code'], ['geo_division.code'], name=op.f('fk_command_report_area_code_geo_division'), ondelete='RESTRICT'),
+    sa.ForeignKeyConstraint(['job_id'], ['core_job.id'], name=op.f('fk_command_report_job_id_core_job'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['requested_by'], ['auth_user.id'], name=op.f('fk_command_report_requested_by_auth_user'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_command_report')),
+    sa.UniqueConstraint('scheduled_key', name=op.f('uq_command_report_scheduled_key'))
+    )
+    with op.batch_alter_table('command_report', schema=None) as batch_op:
+        batch_op.create_index('ix_command_report_area_period', ['area_code', 'period_type', 'period_start'], unique=False)
+        batch_op.create_index(batch_op.f('ix_command_report_city_code'), ['city_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_command_report_community_code'), ['community_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_command_report_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_command_report_district_code'), ['district_code'], unique=False)
+        batch_op.create_index(batch_op.f('ix_command_report_job_id'), ['job_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_command_report_requested_by'), ['requested_by'], unique=False)
+        batch_op.create_index(batch_op.f('ix_command_report_status'), ['status'], unique=False)
+        batch_op.create_index(batch_op.f('ix_command_report_street_code'), ['street_code'], unique=False)
+
     op.create_table('safety_incident',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('source', sa.String(length=8), nullable=False),
@@ -202,9 +251,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['config_id'], ['safety_index_config.id'], name=op.f('fk_safety_score_config_id_safety_index_config'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('config_id', 'period_type', 'period_start', 'area_code', name=op.f('pk_safety_score'))
     )
-    with op.batch_alter_table('safety_score', schema=None) as batch_op:
-        batch_op.create_index('ix_safety_score_level_period', ['config_id', 'period_type', 'level', 'period_start'], unique=False)
-
     op.create_table('safety_warning',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sa.String(length=8), nullable=False),
@@ -262,9 +308,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_safety_warning_area_code'))
 
     op.drop_table('safety_warning')
-    with op.batch_alter_table('safety_score', schema=None) as batch_op:
-        batch_op.drop_index('ix_safety_score_level_period')
-
     op.drop_table('safety_score')
     with op.batch_alter_table('safety_incident', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_safety_incident_street_code'))
@@ -278,6 +321,18 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_safety_incident_category_code'))
 
     op.drop_table('safety_incident')
+    with op.batch_alter_table('command_report', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_command_report_street_code'))
+        batch_op.drop_index(batch_op.f('ix_command_report_status'))
+        batch_op.drop_index(batch_op.f('ix_command_report_requested_by'))
+        batch_op.drop_index(batch_op.f('ix_command_report_job_id'))
+        batch_op.drop_index(batch_op.f('ix_command_report_district_code'))
+        batch_op.drop_index(batch_op.f('ix_command_report_created_at'))
+        batch_op.drop_index(batch_op.f('ix_command_report_community_code'))
+        batch_op.drop_index(batch_op.f('ix_command_report_city_code'))
+        batch_op.drop_index('ix_command_report_area_period')
+
+    op.drop_table('command_report')
     op.drop_table('safety_rule')
     with op.batch_alter_table('safety_index_config', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_safety_index_config_active'))

@@ -243,6 +243,7 @@ def floor_write(database: Any, rows: int, areas: int, per_commit: int) -> float:
                         for code in codes:
                             copy.write_row((1, "day", day, code, "grid", 95.5, "green", 0, 3, 0, 300, stamp))
             else:
+                cursor.execute("BEGIN")  # the engine's connections leave transactions to SQLAlchemy
                 for day in days:
                     cursor.executemany(
                         sql, [(1, "day", day, c, "grid", 95.5, "green", 0, 3, 0, 300, stamp) for c in codes]

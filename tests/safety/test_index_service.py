@@ -240,3 +240,20 @@ def test_a_backlog_of_changed_days_is_worked_off_newest_first(db: Database, inde
         result = index_service.recompute(session, NOW)
         assert result.dirty_days == 9 and result.days_left == 0
         assert scores(session, Period("day", date(2024, 1, 1)))[GRID_A1].events == 1
+
+
+def test_a_long_range_is_read_in_one_scan(db: Database, index_city: TinyCity) -> None:
+    # more than WIDE_SPAN_DAYS: SQLite scans the table instead of the day index; the figures are the same
+    with db.unit_of_work() as session:
+        add(session, GRID_A1, "2022-06-30", "inc:01", 2)
+        add(session, GRID_A1, "2023-06-30", "inc:01", 4)
+        add(session, GRID_B1, "2024-02-29", "inc:05", 1, deaths=1)
+    result = index_service.rebuild(
+        db, first=date(2023, 1, 1), last=date(2024, 2, 29), period_types=["month"], recount=False
+    )
+    assert result.periods == {"month": 14}
+    with db.unit_of_work() as session:
+        june = scores(session, Period("month", date(2023, 6, 1)))
+        assert june[GRID_A1].events == 4 and june[CITY].events == 4
+        february = scores(session, Period("month", date(2024, 2, 1)))
+        assert february[CITY].deaths == 1 and february[GRID_B1].events == 1

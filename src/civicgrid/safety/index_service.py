@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Date, bindparam, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from civicgrid.audit import service as audit
@@ -165,31 +165,45 @@ def first_days(session: Session, kinds: dict[str, str]) -> dict[str, date | None
     return out
 
 
+# Beyond this many days SQLite reads the daily counts faster by scanning the table than through the day
+# index (a lookup per row: 5x slower for three years); PostgreSQL's planner makes that choice itself.
+WIDE_SPAN_DAYS = 300
+
+
 def _load_frame(
     session: Session, first: date, last: date, kinds: Iterable[str], divisions: list[str] | None
 ) -> CountFrame:
-    if divisions is None:
-        return count_store.load_counts(session, first, last, kinds)
-    rows = session.execute(
-        select(
-            SafetyDailyCount.division_code,
-            SafetyDailyCount.day,
-            SafetyDailyCount.kind,
-            SafetyDailyCount.count,
-            SafetyDailyCount.deaths,
-        ).where(
-            SafetyDailyCount.day >= first,
-            SafetyDailyCount.day <= last,
-            SafetyDailyCount.kind.in_(list(kinds)),
-            SafetyDailyCount.division_code.in_(divisions),
+    """The daily counts of `kinds` between two days (of `divisions` only, when given), read as the driver
+    returns them (no per-row type conversion: days come as ISO text on SQLite, as dates on PostgreSQL)."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    table = SafetyDailyCount.__tablename__
+    hint = " NOT INDEXED" if sqlite and divisions is None and (last - first).days > WIDE_SPAN_DAYS else ""
+    sql = (
+        f"SELECT division_code, day, kind, count, deaths FROM {table}{hint} "  # noqa: S608 - names from the model
+        "WHERE day >= :first AND day <= :last AND kind IN :kinds"
+    )
+    params: dict[str, Any] = {"first": first, "last": last, "kinds": list(kinds)}
+    binds = [bindparam("first", type_=Date), bindparam("last", type_=Date), bindparam("kinds", expanding=True)]
+    if divisions is not None:
+        sql += " AND division_code IN :divisions"
+        params["divisions"] = divisions
+        binds.append(bindparam("divisions", expanding=True))
+    rows = session.execute(text(sql).bindparams(*binds), params).fetchall()
+    if not rows:
+        return CountFrame(
+            np.array([], dtype=object),
+            np.array([], dtype="datetime64[D]"),
+            np.array([], dtype=object),
+            np.array([], dtype=np.int64),
+            np.array([], dtype=np.int64),
         )
-    ).all()
+    division, day, kind, count, deaths = zip(*rows, strict=True)
     return CountFrame(
-        np.array([r[0] for r in rows], dtype=object),
-        np.array([r[1] for r in rows], dtype="datetime64[D]"),
-        np.array([r[2] for r in rows], dtype=object),
-        np.array([r[3] for r in rows], dtype=np.int64),
-        np.array([r[4] for r in rows], dtype=np.int64),
+        np.array(division, dtype=object),
+        np.array(day, dtype="datetime64[D]"),
+        np.array(kind, dtype=object),
+        np.array(count, dtype=np.int64),
+        np.array(deaths, dtype=np.int64),
     )
 
 

@@ -128,6 +128,8 @@ def _path_values(city: TinyCity, registry: TinyRegistry, p: Perspective) -> dict
         "rule_id": "1",
         # Warnings: the tiny registry holds none, so any id is outside every scope (tests/safety checks scope).
         "warning_id": "1",
+        # Analysis reports: the tiny registry holds none, so any id is outside every scope (tests/command checks it).
+        "report_id": "1",
         # The tiny registry holds no disputes: any id is outside every scope (tests/disputes checks scope).
         "dispute_id": str(registry.disputes[key]),
     }

@@ -68,16 +68,21 @@ _stores: dict[str, FileStore] = {}
 _stores_lock = threading.Lock()
 
 
+def database_url(database: Database) -> str:
+    """The database's full URL as its engine has it (the same for every `Database` made on one database)."""
+    return database.engine.url.render_as_string(hide_password=False)
+
+
 def use_store(database: Database, store: FileStore) -> None:
     """The store the reports of `database` go to (the app's, registered by its routes)."""
     with _stores_lock:
-        _stores[database.url] = store
+        _stores[database_url(database)] = store
 
 
 def store_for(database: Database) -> FileStore:
     """The registered store, else the one the environment's settings choose (the same in a normal deployment)."""
     with _stores_lock:
-        store = _stores.get(database.url)
+        store = _stores.get(database_url(database))
     return store if store is not None else file_store_from_settings(get_settings())
 
 

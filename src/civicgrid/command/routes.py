@@ -14,6 +14,8 @@ from civicgrid.cases.attachments import file_store
 from civicgrid.command import dashboard, positions, reports
 from civicgrid.command.models import CommandReport
 from civicgrid.command.schemas import (
+    CommandReportIn,
+    CommandReportOut,
     OverviewOut,
     OwnPositionOut,
     PositionIn,
@@ -21,9 +23,7 @@ from civicgrid.command.schemas import (
     RankBy,
     RankingOut,
     ReportFormat,
-    ReportIn,
     ReportOrigin,
-    ReportOut,
     ReportPeriodType,
     ReportStatus,
     TrendOut,
@@ -111,16 +111,16 @@ def get_ranking(
 # -- analysis reports (研判报告) -------------------------------------------------------------------------------
 
 
-def _reports_out(session: Session, rows: list[CommandReport]) -> list[ReportOut]:
+def _reports_out(session: Session, rows: list[CommandReport]) -> list[CommandReportOut]:
     names = {code: d.name for code, d in divisions_by_codes(session, [r.area_code for r in rows]).items()}
     states = reports.job_states(session, rows)
-    return [ReportOut.of(r, names.get(r.area_code), *reports.effective_status(r, states)) for r in rows]
+    return [CommandReportOut.of(r, names.get(r.area_code), *reports.effective_status(r, states)) for r in rows]
 
 
-@router.post("/reports", operation_id="command_report_request", response_model=ReportOut, status_code=202)
+@router.post("/reports", operation_id="command_report_request", response_model=CommandReportOut, status_code=202)
 def request_report(
-    body: ReportIn, request: Request, session: SessionDep, principal: PrincipalDep, settings: SettingsDep
-) -> ReportOut:
+    body: CommandReportIn, request: Request, session: SessionDep, principal: PrincipalDep, settings: SettingsDep
+) -> CommandReportOut:
     """Ask for the analysis report (研判报告, PDF and XLSX) of an area inside your scope for a week or month; it
     is made in the background: poll the report until `status` is succeeded, then download its files. A date
     in the future or a grid → 422; an area outside your scope → 404. Asking again while your same report is
@@ -134,7 +134,7 @@ def request_report(
     return _reports_out(session, [report])[0]
 
 
-@router.get("/reports", operation_id="command_reports", response_model=Page[ReportOut])
+@router.get("/reports", operation_id="command_reports", response_model=Page[CommandReportOut])
 def list_reports(
     session: SessionDep,
     principal: PrincipalDep,
@@ -143,15 +143,15 @@ def list_reports(
     period: ReportPeriodType | None = None,
     status: ReportStatus | None = None,
     origin: ReportOrigin | None = None,
-) -> Page[ReportOut]:
+) -> Page[CommandReportOut]:
     """Reports of the areas inside your scope, newest first (sort: created_at, period_start, area_code)."""
     filters = reports.ReportFilter(area_code=area_code, period_type=period, status=status, origin=origin)
     rows, total = reports.list_reports(session, principal, filters, params)
-    return Page[ReportOut].of(_reports_out(session, rows), total, params)
+    return Page[CommandReportOut].of(_reports_out(session, rows), total, params)
 
 
-@router.get("/reports/{report_id}", operation_id="command_report", response_model=ReportOut)
-def get_report(report_id: int, session: SessionDep, principal: PrincipalDep) -> ReportOut:
+@router.get("/reports/{report_id}", operation_id="command_report", response_model=CommandReportOut)
+def get_report(report_id: int, session: SessionDep, principal: PrincipalDep) -> CommandReportOut:
     """One report: its status, summary, file sizes and page count, or why it failed."""
     return _reports_out(session, [reports.get_report(session, principal, report_id)])[0]
 

@@ -210,7 +210,7 @@ ReportFormat = Literal["pdf", "xlsx"]
 Day = date  # a field below is named `date`
 
 
-class ReportIn(BaseModel):
+class CommandReportIn(BaseModel):
     """Ask for the report of an area for the week (Monday to Sunday) or calendar month holding `date`."""
 
     area_code: str = Field(description="a city, district, street or community inside your scope", max_length=15)
@@ -218,7 +218,7 @@ class ReportIn(BaseModel):
     date: Day = Field(description="any day of the period, not after today; a running period is covered so far")
 
 
-class ReportOut(BaseModel):
+class CommandReportOut(BaseModel):
     id: int
     area_code: str
     area_name: str | None
@@ -244,7 +244,7 @@ class ReportOut(BaseModel):
     finished_at: datetime | None
 
     @classmethod
-    def of(cls, r: CommandReport, area_name: str | None, status: str, error: str | None) -> ReportOut:
+    def of(cls, r: CommandReport, area_name: str | None, status: str, error: str | None) -> CommandReportOut:
         """`status` and `error` as `reports.effective_status` gives them (a dead job shows as failed)."""
         end = Period(r.period_type, r.period_start).end
         return cls(

@@ -256,3 +256,26 @@ def test_the_list_filters_and_keeps_to_the_area(db: Database, listed: None) -> N
     for bad in ({"source": "12345"}, {"category": "盗窃"}, {"area_code": "999"}):
         with pytest.raises(InvalidInput):
             _ids(db, OPERATOR, **bad)
+
+
+def test_a_record_stored_meanwhile_is_never_stored_or_counted_twice(
+    db: Database, feeds_city: TinyCity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another transaction stores a record between the lookup of known keys and the insert: PostgreSQL skips
+    it (ON CONFLICT) and reports a duplicate; on SQLite the write lock rules this out, and were it to
+    happen the unique index refuses the insert rather than count a record twice."""
+    from sqlalchemy.exc import IntegrityError
+
+    with db.unit_of_work() as s:
+        incidents.store(s, [record("a")])
+    before = counts(db)
+    monkeypatch.setattr(incidents, "_known", lambda session, records: set())
+    if db.is_sqlite:
+        with db.unit_of_work() as s, pytest.raises(IntegrityError):
+            incidents.store(s, [record("a"), record("b")])
+        assert stored(db) == 1 and counts(db) == before
+        return
+    with db.unit_of_work() as s:
+        result = incidents.store(s, [record("a"), record("b")])
+    assert [r.record_id for r in result.created] == ["b"] and result.duplicates == ["a"]
+    assert counts(db)[(GRID_A1, date(2025, 3, 1), "inc:01")][0] == before[(GRID_A1, date(2025, 3, 1), "inc:01")][0] + 1

@@ -4,9 +4,9 @@
 record not yet placed (`feeds.place`), inserts the new ones and skips those already stored — a record is
 known by (source, record_id), so importing or pushing it again changes nothing and is reported as a
 duplicate, not an error — and counts what it inserted in the daily counts, in the caller's transaction.
-The insert is one multi-row statement per few thousand records that skips known keys itself (ON
-CONFLICT DO NOTHING, the same on SQLite and PostgreSQL), so two imports of one file at once cannot
-store or count a record twice.
+Known keys are looked up first (one indexed query per 900 records); on PostgreSQL the insert also skips
+keys another transaction stored meanwhile (ON CONFLICT DO NOTHING … RETURNING), on SQLite the write lock
+held from BEGIN rules that out — so two imports of one file at once never store or count a record twice.
 
 Stored calls are shown live (topic `safety.incident`) to accounts that may read single calls in their
 area; the event carries only category, source, time, division and point — nothing about people.
@@ -19,9 +19,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from civicgrid.authz.policy import require, restrict
@@ -34,7 +33,8 @@ from civicgrid.safety import counts
 from civicgrid.safety.feeds import CategoryTable, Record, place, read_record
 from civicgrid.safety.models import FEED_SOURCES, SafetyIncident
 
-INSERT_CHUNK = 2_000
+INSERT_CHUNK = 5_000  # rows per executemany on PostgreSQL
+LOOKUP_CHUNK = 900  # ids per IN list (below SQLite's and PostgreSQL's parameter limits)
 PERMISSION = "safety:import"
 MAX_PUSHED = 1_000  # incidents per pushed call
 TOPIC = "safety.incident"
@@ -49,7 +49,7 @@ class Stored:
     duplicates: list[str] = field(default_factory=list)  # record ids stored before
 
 
-def _row(record: Record, job_id: int | None) -> dict[str, Any]:
+def _row(record: Record, job_id: int | None, now: datetime) -> dict[str, Any]:
     return {
         "source": record.source,
         "record_id": record.record_id,
@@ -70,7 +70,55 @@ def _row(record: Record, job_id: int | None) -> dict[str, Any]:
         "deaths": record.deaths,
         "injuries": record.injuries,
         "job_id": job_id,
+        "imported_at": now,
     }
+
+
+def _known(session: Session, records: Sequence[Record]) -> set[tuple[str, str]]:
+    """The (source, record_id) of `records` that are stored already."""
+    by_source: dict[str, list[str]] = {}
+    for record in records:
+        by_source.setdefault(record.source, []).append(record.record_id)
+    known: set[tuple[str, str]] = set()
+    for source, ids in by_source.items():
+        for start in range(0, len(ids), LOOKUP_CHUNK):
+            chunk = ids[start : start + LOOKUP_CHUNK]
+            found = session.scalars(
+                select(SafetyIncident.record_id).where(
+                    SafetyIncident.source == source, SafetyIncident.record_id.in_(chunk)
+                )
+            )
+            known.update((source, record_id) for record_id in found)
+    return known
+
+
+def _insert_new(session: Session, records: Sequence[Record], job_id: int | None) -> list[Record]:
+    """Insert the records not stored yet; the ones inserted.
+
+    SQLite: the write transaction holds the database's write lock from its BEGIN, so the records found
+    missing are still missing when inserted (one executemany). PostgreSQL: another transaction may store
+    the same record meanwhile, so the insert skips conflicts itself and answers the keys it inserted.
+    """
+    known = _known(session, records)
+    fresh = [r for r in records if (r.source, r.record_id) not in known]
+    if not fresh:
+        return []
+    table = cast(Table, SafetyIncident.__table__)
+    connection = session.connection()
+    now = utcnow()
+    if connection.dialect.name != "postgresql":
+        connection.execute(table.insert(), [_row(r, job_id, now) for r in fresh])
+        return fresh
+    statement = (
+        pg_insert(table)
+        .on_conflict_do_nothing(index_elements=["source", "record_id"])
+        .returning(table.c.source, table.c.record_id)
+    )
+    inserted: set[tuple[str, str]] = set()
+    for start in range(0, len(fresh), INSERT_CHUNK):
+        rows = [_row(r, job_id, now) for r in fresh[start : start + INSERT_CHUNK]]
+        inserted.update((str(source), str(record_id)) for source, record_id in connection.execute(statement, rows))
+    return [r for r in fresh if (r.source, r.record_id) in inserted]
 
 
 def store(session: Session, records: Sequence[Record], *, job_id: int | None = None) -> Stored:
@@ -94,17 +142,7 @@ def store(session: Session, records: Sequence[Record], *, job_id: int | None = N
             f"{len(problems)} problem(s) in the records; nothing was stored: {problems[0]['problem']}",
             details=problems,
         )
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = (
-        insert(SafetyIncident)
-        .on_conflict_do_nothing(index_elements=["source", "record_id"])
-        .returning(SafetyIncident.source, SafetyIncident.record_id)
-    )
-    inserted: set[tuple[str, str]] = set()
-    for start in range(0, len(records), INSERT_CHUNK):
-        chunk = records[start : start + INSERT_CHUNK]
-        result = session.execute(statement, [_row(r, job_id) for r in chunk])
-        inserted.update((str(source), str(record_id)) for source, record_id in result)
+    inserted = {(r.source, r.record_id) for r in _insert_new(session, records, job_id)}
     stored = Stored()
     for record in records:
         if (record.source, record.record_id) in inserted:

@@ -59,6 +59,10 @@ export default {
     severity: 'Severity',
     createdAt: 'Raised',
     evidence: 'Evidence',
+    probability: 'Chance probability',
+    qValue: 'q-value (false alarms)',
+    records: 'Records ({n} in all)',
+    loading: 'Reading the evidence…',
     expectedObserved: 'observed {observed}, expected {expected}',
   },
   severity: {

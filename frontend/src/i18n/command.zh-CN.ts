@@ -59,6 +59,10 @@ export default {
     severity: '级别',
     createdAt: '产生时间',
     evidence: '研判依据',
+    probability: '偶然概率',
+    qValue: 'q 值（误报率）',
+    records: '相关记录（共 {n} 条）',
+    loading: '正在读取研判依据…',
     expectedObserved: '实际 {observed}，期望 {expected}',
   },
   severity: {

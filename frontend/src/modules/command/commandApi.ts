@@ -98,7 +98,8 @@ export function indexTrend(area: AreaStep, period: PeriodType): Promise<IndexTre
 export function openWarnings(area: AreaStep, pageSize = 50): Promise<WarningPage> {
   return unwrap(
     api.GET('/api/v1/safety/warnings', {
-      params: { query: { area_code: area.code, status: 'open', page_size: pageSize } },
+      // The whole city is the caller's scope anyway (and the list matches a city code to no warning).
+      params: { query: { ...(area.level === 'city' ? {} : { area_code: area.code }), status: 'open', page_size: pageSize } },
     }),
   )
 }
@@ -129,4 +130,11 @@ export async function activeBands(): Promise<BandThresholds> {
   const page = await unwrap(api.GET('/api/v1/safety/index-configs', { params: { query: { page_size: 100 } } }))
   const bands = page.items.find((c) => c.active)?.definition.bands
   return isThresholds(bands) ? bands : DEFAULT_BANDS
+}
+
+export type WarningDetail = Ok<paths['/api/v1/safety/warnings/{warning_id}']['get']>
+
+/** One warning with its evidence and contributing records. */
+export function warningDetail(id: number): Promise<WarningDetail> {
+  return unwrap(api.GET('/api/v1/safety/warnings/{warning_id}', { params: { path: { warning_id: id } } }))
 }

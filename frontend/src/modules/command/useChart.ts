@@ -21,7 +21,18 @@ export function baseOption(fontSize: number): EChartsCoreOption {
     animation: false,
     color: SERIES,
     textStyle: { color: TEXT, fontSize },
-    legend: { top: 0, textStyle: { color: TEXT, fontSize }, itemWidth: 14, itemHeight: 8 },
+    legend: {
+      // One line: the rest pages with arrows rather than wrapping over the plot.
+      type: 'scroll',
+      top: 0,
+      textStyle: { color: TEXT, fontSize },
+      itemWidth: 12,
+      itemHeight: 8,
+      itemGap: Math.round(fontSize * 0.6),
+      pageIconColor: TEXT,
+      pageIconInactiveColor: MUTED,
+      pageTextStyle: { color: MUTED },
+    },
     tooltip: { trigger: 'axis', confine: true, textStyle: { fontSize } },
     grid: { left: 4, right: 12, top: fontSize * 2.4, bottom: 2, containLabel: true },
   }

@@ -132,7 +132,10 @@ export function useCommandData(area: Ref<AreaStep | undefined>, period: Ref<Peri
     if (!a) return Promise.resolve()
     return guard('warnings', mine, () => commandApi.openWarnings(a, 50), (page) => {
       warnings.value = page.items
-      const items = page.items.flatMap((w) => warningItem(w as unknown as Record<string, unknown>, 0) ?? [])
+      // The feed is news: warnings of the last day (older open ones stay in the warning list).
+      const since = Date.now() - 86_400_000
+      const recent = page.items.filter((w) => (time(w.created_at) ?? 0) >= since)
+      const items = recent.flatMap((w) => warningItem(w as unknown as Record<string, unknown>, 0) ?? [])
       feed.value = mergeFeed(feedInArea(feed.value, a), items)
     })
   }
@@ -210,12 +213,19 @@ export function useCommandData(area: Ref<AreaStep | undefined>, period: Ref<Peri
     warningTimer = setTimeout(() => void loadWarnings(), 1000)
     soon()
   })
+  // A worker starting or stopping to share changes the "on duty" figure too.
   useLive('command.position', (payload) => {
     const p = readPosition(payload)
-    if (p) workers.value = upsertPosition(workers.value, p)
+    if (!p) return
+    const known = workers.value.some((w) => w.userId === p.userId)
+    workers.value = upsertPosition(workers.value, p)
+    if (!known) soon()
   })
   useLive('command.position_removed', (payload) => {
-    workers.value = removePosition(workers.value, payload.user_id)
+    // One worker (`user_id`), or many ended at once (`user_ids`, `resync`: the figures re-read them all).
+    const ids = Array.isArray(payload.user_ids) ? payload.user_ids : [payload.user_id]
+    for (const id of ids) workers.value = removePosition(workers.value, id)
+    soon()
   })
   useLive(RESYNC, () => void loadAll())
 

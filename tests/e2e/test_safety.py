@@ -302,7 +302,7 @@ def test_a_warning_becomes_a_case_and_is_closed_with_a_note(
 
     # The case it became opens from the link.
     link.click()
-    page.wait_for_url(f"**{href}")
+    expect(page).to_have_url(re.compile(re.escape(href) + "$"))
     expect(page.get_by_test_id("case-detail")).to_be_visible()
     api = Api(server_url, "operator")
     try:

@@ -148,6 +148,8 @@ export default {
     },
   },
   warning: {
+    modelText: '模型：{model}',
+    closedWithNote: '关闭于 {at}：{note}',
     evidence: '证据',
     expected: '期望',
     observed: '实际',
@@ -200,6 +202,7 @@ export default {
     nothingMore: '该预警已关闭',
   },
   hotspots: {
+    scoreNote: '风险值 = 预计起数 ÷ 面积（平方公里）',
     title: '热点预测',
     subtitle: '预测下一周期警情最可能集中的位置，供巡防部署参考（只预测地点，不针对任何个人）',
     method: '方法',

@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from civicgrid.authz.permissions import Role
@@ -136,11 +136,13 @@ def demo(
             # Dispute records for the class-01 cases (one "disputes" task on the bar).
             build_disputes(database, seed=seed, keyring=configure_keyring(settings), progress=bar)
     calls = None
+    analysis = ""
     if safety:
         from civicgrid.demo.safety import build_safety
 
         with progress_bar() as bar:  # police calls and recorded incidents, then the daily counts
             calls = build_safety(database, scale=scale, seed=seed, progress=bar)
+        analysis = _analyse_safety(database)
     database.dispose()
     counts = stats.counts
     console.print(
@@ -161,6 +163,8 @@ def demo(
             f"police calls and incidents in {calls.timings['total']:.1f} s: {shown}; "
             f"{len(calls.surges)} planted surges, {calls.daily_counts:,} daily counts"
         )
+    if calls is not None:
+        console.print(analysis)
     table = Table(title=f"Demo accounts — password for all: {DEMO_PASSWORD}")
     for column in ("username", "role", "scope", "what for"):
         table.add_column(column)
@@ -168,6 +172,55 @@ def demo(
         table.add_row(account.username, account.role, f"{account.scope_name} ({account.scope_code})", account.note)
     console.print(table)
     console.print("Every grid also has its worker `gw<grid code>` and every community its leader `gl<code>`.")
+
+
+DEMO_WARNING_DAYS = 60
+DEMO_DAILY_DAYS = 90
+
+
+def _analyse_safety(database: Database) -> str:
+    """The index of every period of the demo's history and the warnings of its last weeks, so the command
+    centre and the safety pages open on a city already analysed."""
+    from datetime import timedelta
+
+    from civicgrid.core.clock import utcnow
+    from civicgrid.safety.counts import local_day
+    from civicgrid.safety.index_service import rebuild
+    from civicgrid.safety.warning_jobs import detect_days
+
+    started = time.perf_counter()
+    with progress_bar() as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def report(period_type: str, done: int, total: int) -> None:
+            if period_type not in tasks:
+                tasks[period_type] = bar.add_task(f"index: {period_type}", total=total)
+            bar.update(tasks[period_type], completed=done, total=total)
+
+        # Daily scores for the recent weeks only: three years of them for every grid are millions of rows
+        # that nobody browses (`civicgrid safety rebuild --period day` computes them when wanted).
+        index = rebuild(database, recount=False, period_types=("dekad", "week", "month"), progress=report)
+        yesterday = local_day(utcnow()) - timedelta(days=1)
+        recent = rebuild(
+            database,
+            recount=False,
+            first=yesterday - timedelta(days=DEMO_DAILY_DAYS),
+            period_types=("day",),
+            progress=report,
+        )
+        days = [yesterday - timedelta(days=n) for n in range(DEMO_WARNING_DAYS - 1, -1, -1)]
+        task = bar.add_task("warnings", total=len(days))
+        with database.unit_of_work() as session:
+            found, _ = detect_days(
+                session,
+                days,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                commit=session.commit,
+            )
+    return (
+        f"safety index and warnings in {time.perf_counter() - started:.1f} s: {index.rows + recent.rows:,} scores; "
+        f"{found.created:,} warnings over the last {DEMO_WARNING_DAYS} days"
+    )
 
 
 def _holds_a_city(database: Database) -> bool:

@@ -248,3 +248,17 @@ def test_activation_computes_the_scores_then_switches(client: TestClient, db: Da
     assert listed["config"]["id"] == created["id"] and len(listed["areas"]) == 4
     api.post(f"/index-configs/{created['id']}/activate", status=409)
     api.post("/index-configs/999/activate", status=404)
+
+
+def test_without_any_configuration_the_default_applies(client: TestClient, db: Database, tiny_city: TinyCity) -> None:
+    from civicgrid.safety.categories import seed_safety_categories
+
+    with db.unit_of_work() as session:
+        seed_safety_categories(session)
+        add_counts(session, {CountKey(GRID_A1, date(2024, 3, 5), "inc:01"): Tally(3)})
+    api = Api(client, "operator")
+    listed = api.get("/index", date="2024-03-05")
+    assert listed["config"]["id"] == 0 and listed["areas"] == [] and listed["computed_at"] is None
+    out = api.get(f"/index/{GRID_A1}", date="2024-03-05")
+    assert out["stored"] is False and out["components"][0]["observed"] == 3
+    assert api.get(f"/index/{GRID_A1}/trend")["points"] == []

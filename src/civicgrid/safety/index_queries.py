@@ -25,7 +25,7 @@ from civicgrid.safety.areas import load_tree
 from civicgrid.safety.counts import local_day
 from civicgrid.safety.index import BAND_NAMES, NONE_USED, RED, Areas, MedianGroups, baseline_windows
 from civicgrid.safety.index_config import BASELINES
-from civicgrid.safety.index_service import Engine, active_config
+from civicgrid.safety.index_service import Engine, current_config
 from civicgrid.safety.models import SafetyIndexConfig, SafetyScore
 from civicgrid.safety.periods import Period, period_of
 
@@ -92,7 +92,7 @@ def index_list(
             f"level {level} is above the area {parent.code} ({parent.level}); ask for its level or one below",
             details=[{"field": "level", "problem": f"must be {parent.level} or below"}],
         )
-    config = active_config(session)
+    config = current_config(session)
     period = _period(session, config, period_type, day)
     under = getattr(Division, f"{parent.level}_code")
     query = (
@@ -159,7 +159,7 @@ def trend(
 ) -> dict[str, Any]:
     """The stored scores of the `count` periods ending with the one containing `day` (default: the newest)."""
     division = area_in_scope(session, principal, area_code)
-    config = active_config(session)
+    config = current_config(session)
     last = _period(session, config, period_type, day)
     first = last
     for _ in range(count - 1):
@@ -204,7 +204,7 @@ def explain(
 ) -> dict[str, Any]:
     """Every part of one area's score for one period, recomputed with the function that stored it."""
     division = area_in_scope(session, principal, area_code)
-    config = active_config(session)
+    config = current_config(session)
     period = _period(session, config, period_type, day)
     areas = _areas_for(session, config.id, period)
     scope = _subtree(areas, division)

@@ -58,6 +58,19 @@ def active_config(session: Session) -> SafetyIndexConfig:
     return config
 
 
+def current_config(session: Session) -> SafetyIndexConfig:
+    """The active configuration; before any is stored (an installation that skipped `civicgrid init`), the
+    default definition as an unsaved configuration with id 0, for which nothing is stored yet."""
+    config = session.scalars(
+        select(SafetyIndexConfig).where(SafetyIndexConfig.active).order_by(SafetyIndexConfig.id.desc())
+    ).first()
+    if config is not None:
+        return config
+    return SafetyIndexConfig(
+        id=0, name=f"{DEFAULT_NAME}, not saved", active=True, definition=default_definition().model_dump(mode="json")
+    )
+
+
 def definition_of(config: SafetyIndexConfig) -> IndexDefinition:
     return parse_definition(config.definition)
 

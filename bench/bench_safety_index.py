@@ -284,7 +284,7 @@ def main() -> None:
     url = args.database_url or f"sqlite:///{Path(args.data_dir) / 'civicgrid.db'}"
     built = "reused" if args.reuse else build(args, env, url)
 
-    from sqlalchemy import func, select
+    from sqlalchemy import func, select, text
 
     import civicgrid.models  # noqa: F401
     from civicgrid.core.db import Database
@@ -296,6 +296,8 @@ def main() -> None:
 
     database = Database(url)
     with database.unit_of_work() as session:
+        # Statistics for the planner, as after any bulk load (the demo writes the counts with one INSERT … SELECT).
+        session.execute(text("ANALYZE safety_daily_count"))
         index_service.seed_index_config(session)
         config = index_service.active_config(session)
         rules = Rules.of(index_service.definition_of(config))

@@ -454,6 +454,8 @@ def rebuild(
         with database.unit_of_work() as session:
             incident_rows = count_store.rebuild_incident_counts(session)
             cases = count_store.sync_cases(session)
+            # The table was rewritten: fresh statistics, or the planner reads it through the wrong index.
+            session.execute(text(f"ANALYZE {SafetyDailyCount.__tablename__}"))
         seconds["recount"] = time.perf_counter() - started
     with database.unit_of_work() as session:
         span = default_range(session, local_day(utcnow()))
@@ -488,4 +490,6 @@ def rebuild(
 
             rows += store_periods(session, engine, periods, progress=report, commit=session.commit)
         seconds[period_type] = time.perf_counter() - began
+    with database.unit_of_work() as session:  # millions of rows replaced: fresh statistics for the planner
+        session.execute(text(f"ANALYZE {SafetyScore.__tablename__}"))
     return RebuildResult(incident_rows, cases, first, last, {t: len(p) for t, p in plan.items()}, rows, seconds)

@@ -72,7 +72,9 @@ def write_block(
         delete(SafetyScore).where(
             SafetyScore.config_id == config_id,
             SafetyScore.period_type == period_type,
-            SafetyScore.period_start.in_(starts),
+            # the block's periods are consecutive: a range of the primary key
+            SafetyScore.period_start >= starts[0],
+            SafetyScore.period_start <= starts[-1],
         )
     )
     dialect = session.get_bind().dialect.name

@@ -204,21 +204,25 @@ def test_every_incident_lies_inside_its_grid_and_the_city(s: Session) -> None:
 def test_daily_counts_equal_the_incident_table_and_the_cases(built: Built, s: Session) -> None:
     klass = func.substr(SafetyIncident.category_code, 1, 2)
     expected = {
-        (code, day, f"inc:{k}"): (n, deaths, injuries)
-        for code, day, k, n, deaths, injuries in s.execute(
+        (code, day, f"{'rec' if source == 'records' else 'inc'}:{k}"): (n, deaths, injuries)
+        for code, day, source, k, n, deaths, injuries in s.execute(
             select(
                 SafetyIncident.division_code,
                 SafetyIncident.day,
+                SafetyIncident.source == "records",
                 klass,
                 func.count(),
                 func.sum(SafetyIncident.deaths),
                 func.sum(SafetyIncident.injuries),
-            ).group_by(SafetyIncident.division_code, SafetyIncident.day, klass)
+            ).group_by(SafetyIncident.division_code, SafetyIncident.day, SafetyIncident.source == "records", klass)
         )
+        for source in ["records" if source else "calls"]
     }
     counted = {
         (r.division_code, r.day, r.kind): (r.count, r.deaths, r.injuries)
-        for r in s.scalars(select(SafetyDailyCount).where(SafetyDailyCount.kind.like("inc:%")))
+        for r in s.scalars(
+            select(SafetyDailyCount).where(SafetyDailyCount.kind.like("inc:%") | SafetyDailyCount.kind.like("rec:%"))
+        )
     }
     assert counted == expected
     assert built.stats.daily_counts == len(counted)

@@ -102,9 +102,15 @@ def usable_category(session: Session, code: str, *, field: str = "category") -> 
     return category
 
 
-def kind_of(category_code: str) -> str:
-    """The daily-count kind of an incident category: its class, `inc:01`."""
-    return f"inc:{category_code[:2]}"
+RECORDS_SOURCE = "records"
+
+
+def kind_of(category_code: str, source: str | None = None) -> str:
+    """The daily-count kind of an incident: its class, `inc:01` for calls (110/119/122) and `rec:01` for
+    recorded incidents. Records mostly repeat calls already counted (a theft is called in, then filed), so
+    they are counted apart and feed no indicator: the index counts calls, as the common practice does."""
+    prefix = "rec" if source == RECORDS_SOURCE else "inc"
+    return f"{prefix}:{category_code[:2]}"
 
 
 def kind_indicators(session: Session) -> dict[str, str]:

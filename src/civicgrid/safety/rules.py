@@ -256,7 +256,8 @@ def list_rules(principal: Principal, *, kind: str | None = None, active: bool | 
 
 def known_kinds(session: Session) -> list[str]:
     """The daily-count kinds a rule may watch: incident classes, case classes, dispute records."""
-    incident = [f"inc:{c}" for c in session.scalars(select(SafetyCategory.code).where(SafetyCategory.depth == 1))]
+    classes = list(session.scalars(select(SafetyCategory.code).where(SafetyCategory.depth == 1)))
+    incident = [f"{prefix}:{c}" for c in classes for prefix in ("inc", "rec")]
     cases = [f"case:{c.code}" for c in case_categories.list_categories(session) if c.depth == 1]
     return sorted({*incident, *cases, "dispute"})
 

@@ -84,7 +84,7 @@ def suggested_category(session: Session, warning: SafetyWarning) -> str | None:
     ).first()
     if leaf is not None and _leaf_ok(session, LEAF_CATEGORIES.get(str(leaf[0]))):
         return LEAF_CATEGORIES[str(leaf[0])]
-    return _leaf_ok(session, CLASS_CATEGORIES.get(kind.removeprefix("inc:")))
+    return _leaf_ok(session, CLASS_CATEGORIES.get(kind[4:]))
 
 
 def _inside(session: Session, lon: float, lat: float, area_code: str) -> bool:
@@ -97,7 +97,7 @@ def _inside(session: Session, lon: float, lat: float, area_code: str) -> bool:
 
 def suggested_location(session: Session, warning: SafetyWarning) -> tuple[float, float] | None:
     kind = warnings.count_kind(warning)
-    if kind is not None and kind.startswith("inc:"):
+    if kind is not None and kind.startswith(warnings.INCIDENT_PREFIXES):
         records = (
             warnings.incident_query(warning, kind)
             .where(SafetyIncident.lon.is_not(None), SafetyIncident.lat.is_not(None))

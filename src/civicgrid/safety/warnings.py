@@ -36,6 +36,7 @@ from civicgrid.core.errors import InvalidInput
 from civicgrid.geo import service as geo
 from civicgrid.geo.models import LEVELS, Division
 from civicgrid.safety import warning_flows as flows
+from civicgrid.safety.categories import RECORDS_SOURCE
 from civicgrid.safety.models import WARNING_KINDS, WARNING_STATUSES, SafetyCategory, SafetyIncident, SafetyWarning
 
 TOPIC = "safety.warning"  # payload: id, kind, subject, level, area_code, severity, status, title, action
@@ -51,6 +52,9 @@ _AREA_COLUMNS = {
     "community": "community_code",
     "grid": "grid_code",
 }
+
+# Daily-count kinds of incidents: calls (inc:01) and recorded incidents (rec:01).
+INCIDENT_PREFIXES = ("inc:", "rec:")
 
 
 @dataclass
@@ -297,7 +301,7 @@ def count_kind(warning: SafetyWarning) -> str | None:
     kind = warning.evidence.get("count_kind") if isinstance(warning.evidence, dict) else None
     if isinstance(kind, str):
         return kind
-    return warning.subject if warning.subject.startswith(("inc:", "case:")) else None
+    return warning.subject if warning.subject.startswith((*INCIDENT_PREFIXES, "case:")) else None
 
 
 @dataclass
@@ -310,8 +314,10 @@ class Records:
 
 
 def incident_query(warning: SafetyWarning, kind: str) -> AnySelect:
+    records = SafetyIncident.source == RECORDS_SOURCE
     query = select(SafetyIncident).where(
-        SafetyIncident.category_code.like(f"{kind.removeprefix('inc:')}%"),
+        SafetyIncident.category_code.like(f"{kind[4:]}%"),
+        records if kind.startswith("rec:") else ~records,
         SafetyIncident.day >= warning.period_start,
         SafetyIncident.day <= warning.period_end,
     )
@@ -328,7 +334,7 @@ def contributing_records(session: Session, principal: Principal, warning: Safety
     kind = count_kind(warning)
     if kind is None:
         return Records(None, None)
-    if not kind.startswith("inc:"):
+    if not kind.startswith(INCIDENT_PREFIXES):
         observed = warning.evidence.get("observed")
         return Records(int(observed) if isinstance(observed, int | float) else None, None)
     query = incident_query(warning, kind)
@@ -373,6 +379,7 @@ def kind_names(session: Session) -> dict[str, str]:
             select(SafetyCategory.code, SafetyCategory.name_zh).where(SafetyCategory.depth == 1)
         )
     }
+    names.update({f"rec:{kind[4:]}": f"{name}（案事件）" for kind, name in list(names.items())})
     for category in case_categories.list_categories(session, include_inactive=True):
         if category.depth == 1:
             names[f"case:{category.code}"] = category.name_zh

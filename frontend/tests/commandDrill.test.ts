@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { backTo, childLevel, communityOfGrid, currentStep, drillInto, inArea, mapQuery, shortName, up, type AreaStep } from '@/modules/command/drill'
+import { backTo, childLevel, communityOfGrid, currentStep, drillInto, inArea, mapQuery, shortName, childName, up, type AreaStep } from '@/modules/command/drill'
 
 const city: AreaStep = { code: '340300', name: '蚌埠市', level: 'city' }
 const district: AreaStep = { code: '340302', name: '龙子湖区', level: 'district' }
@@ -94,5 +94,15 @@ describe('short names', () => {
     expect(shortName('龙子湖区')).toBe('龙子湖区')
     expect(shortName('山后村第2网格')).toBe('山后村第2网格')
     expect(shortName('村民委员会')).toBe('村民委员会')
+  })
+})
+
+describe('child names', () => {
+  it('drop the parent name in front', () => {
+    expect(childName('喻义巷社区第6网格', '喻义巷社区居民委员会')).toBe('第6网格')
+    expect(childName('汪街村第2网格', '汪街村村民委员会')).toBe('第2网格')
+    expect(childName('东风街道', '蚌山区')).toBe('东风街道')
+    expect(childName('喻义巷社区', '喻义巷社区')).toBe('喻义巷社区')
+    expect(childName('汪街村村民委员会', null)).toBe('汪街村')
   })
 })

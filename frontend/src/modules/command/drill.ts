@@ -91,3 +91,11 @@ export function shortName(name: string): string {
   // "汪街村村民委员会" → "汪街村"; "汪街村民委员会" → "汪街" + 村.
   return /村民委员会$/.test(name) && !short.endsWith('村') ? `${short}村` : short
 }
+
+/** A child's name under its parent's, without the parent's name in front (喻义巷社区第6网格 → 第6网格). */
+export function childName(name: string, parentName: string | null | undefined): string {
+  const short = shortName(name)
+  if (!parentName) return short
+  const parent = shortName(parentName)
+  return short.length > parent.length && short.startsWith(parent) ? short.slice(parent.length) : short
+}

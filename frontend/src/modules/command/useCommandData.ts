@@ -70,7 +70,16 @@ export function scoreMap(list: IndexList | null): Map<string, AreaScore> {
   return scores
 }
 
-export function useCommandData(area: Ref<AreaStep | undefined>, period: Ref<PeriodType>, names: Names) {
+/**
+ * `can(permission)` says what the user may read: panels whose data the role may not see are left empty
+ * rather than asked for (community staff read no single police calls, for instance).
+ */
+export function useCommandData(
+  area: Ref<AreaStep | undefined>,
+  period: Ref<PeriodType>,
+  names: Names,
+  can: (permission: string) => boolean = () => true,
+) {
   const overview = shallowRef<Overview | null>(null)
   const trend = shallowRef<Trend | null>(null)
   const units = shallowRef<Ranking | null>(null)
@@ -120,16 +129,18 @@ export function useCommandData(area: Ref<AreaStep | undefined>, period: Ref<Peri
       guard('feed', mine, () => commandApi.latestCases(a, 30), (page) => {
         feed.value = mergeFeed(feedInArea(feed.value, a), page.items.map(caseItem))
       }),
-      guard('incidents', mine, () => commandApi.latestIncidents(a, 30), (page) => {
-        const items = page.items.flatMap((row) => incidentItem(row, { category: names.incidentCategory, source: names.source }) ?? [])
-        feed.value = mergeFeed(feedInArea(feed.value, a), items)
-      }),
+      can('safety:incidents')
+        ? guard('incidents', mine, () => commandApi.latestIncidents(a, 30), (page) => {
+            const items = page.items.flatMap((row) => incidentItem(row, { category: names.incidentCategory, source: names.source }) ?? [])
+            feed.value = mergeFeed(feedInArea(feed.value, a), items)
+          })
+        : Promise.resolve(),
     ])
   }
 
   function loadWarnings(mine = seq): Promise<unknown> {
     const a = area.value
-    if (!a) return Promise.resolve()
+    if (!a || !can('safety:read')) return Promise.resolve()
     return guard('warnings', mine, () => commandApi.openWarnings(a, 50), (page) => {
       warnings.value = page.items
       // The feed is news: warnings of the last day (older open ones stay in the warning list).
@@ -142,7 +153,7 @@ export function useCommandData(area: Ref<AreaStep | undefined>, period: Ref<Peri
 
   function loadIndex(mine = seq): Promise<unknown> {
     const a = area.value
-    if (!a) return Promise.resolve()
+    if (!a || !can('safety:read')) return Promise.resolve()
     const query = mapQuery(a, communityOfGrid(a.code))
     return Promise.all([
       query

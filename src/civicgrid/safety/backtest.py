@@ -173,6 +173,7 @@ def replay(
     step = 0
     periods: list[dict[str, Any]] = []
     previous: dict[str, IntArray] = {}
+    fits: dict[str, Any] = {}  # the last fit of each method, to start the next period's from
     for window in windows:
         target = events.between(window.start, window.end)
         inside = (target.unit >= 0) & (target.unit < space.n)
@@ -192,8 +193,9 @@ def replay(
                 space,
                 window.start,
                 window.end - window.start,
-                replace(options, lookback_days=lookback),
+                replace(options, lookback_days=lookback, warm_start=fits.get(method)),
             )
+            fits[method] = result.fit
             seconds = time.perf_counter() - started
             scores = evaluate(result.density, area, actual, coverages)
             flagged_stable = scores[STABILITY_COVERAGE][1]

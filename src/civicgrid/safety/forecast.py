@@ -112,6 +112,8 @@ class Options:
     near_repeat_days: float = 56.0
     max_iterations: int = 200
     tolerance: float = 1e-6
+    # A fit of the same units to start EM from (the previous period's in a back-test): a few iterations then.
+    warm_start: SelfExcitingFit | None = None
 
 
 @dataclass
@@ -121,6 +123,7 @@ class Forecast:
     area_km2: FloatArray
     training_events: int
     params: dict[str, Any] = field(default_factory=dict)
+    fit: SelfExcitingFit | None = None  # the self-exciting model's fit
 
     @property
     def density(self) -> FloatArray:
@@ -198,7 +201,7 @@ def _binned(window: Events, raster: Raster, weights: FloatArray | None = None) -
 def _kde(window: Events, space: UnitSpace, cutoff: float, options: Options, horizon: float) -> Forecast:
     weights = None
     if options.half_life_days:
-        weights = np.power(0.5, (cutoff - window.t) / options.half_life_days)
+        weights = decay_of((cutoff - window.t) * (math.log(2) / options.half_life_days))
     grid = _binned(window, space.raster, weights)
     sigma = options.bandwidth_m / space.raster.pixel
     density = ndimage.gaussian_filter(grid, sigma=sigma, mode="constant", truncate=4.0)
@@ -240,48 +243,66 @@ class SelfExcitingFit:
     converged: bool
 
 
+# e^{−40} ≈ 4·10⁻¹⁸: decays below it are taken as 0, which keeps subnormal numbers (whose arithmetic is
+# a hundred times slower on common CPUs) out of the sums without changing them.
+DECAY_CUT = 40.0
+NEGLIGIBLE = math.exp(-DECAY_CUT)
+
+
+def decay_of(x: FloatArray) -> FloatArray:
+    """e^{−x} for x ≥ 0, exactly 0 beyond DECAY_CUT."""
+    result: FloatArray = np.where(x < DECAY_CUT, np.exp(-np.minimum(x, DECAY_CUT)), 0.0)
+    return result
+
+
 class _Layout:
-    """The events of each unit in time order, stored rank-major: all first events of the units (units with
-    the most events first), then all second events, … . The recursions over each unit's past events then
-    run as one vector step per rank, for every unit at once: rank k's slice lines up with the first
-    `len(slice k)` entries of rank k−1's slice (the same units, in the same order)."""
+    """The events sorted by unit, then time, for the sums over each unit's earlier events.
+
+    With d_i = e^{−ω(t_i − t_{i−1})} (0 at a unit's first event) the sums follow affine recursions,
+    A_i = d_i·A_{i−1} + d_i and B_i = d_i·B_{i−1} + d_i·Δ_i·(1 + A_{i−1}). Their prefix compositions are
+    computed by doubling (Hillis–Steele): ⌈log₂ of the most events in one unit⌉ steps of whole-array
+    operations, for every unit at once — a zero d at each unit's start keeps the units apart.
+    """
 
     def __init__(self, t: FloatArray, unit: IntArray, n_units: int) -> None:
-        by_unit = np.lexsort((t, unit))
-        u, tt = unit[by_unit], t[by_unit]
-        counts = np.bincount(u, minlength=n_units)
-        starts = np.concatenate(([0], np.cumsum(counts)[:-1]))
-        rank = np.arange(u.shape[0]) - starts[u]
-        gap = np.empty_like(tt)
-        if tt.size:
-            gap[0] = np.inf
-            gap[1:] = np.diff(tt)
-            gap[rank == 0] = np.inf
-        unit_position = np.empty(n_units, dtype=np.int64)
-        unit_position[np.argsort(-counts, kind="stable")] = np.arange(n_units)
-        order = np.lexsort((unit_position[u], rank))
-        self.t = tt[order]
-        self.unit = u[order]
-        self.gap = gap[order]
-        sizes = np.bincount(rank, minlength=1) if rank.size else np.zeros(1, dtype=np.int64)
-        self.offsets = np.concatenate(([0], np.cumsum(sizes)))
-        self.counts = counts
+        order = np.lexsort((t, unit))
+        self.t = t[order]
+        self.unit = unit[order]
+        self.counts = np.bincount(self.unit, minlength=n_units)
+        self.gap = np.full(self.t.shape, np.inf)
+        if self.t.size:
+            same = self.unit[1:] == self.unit[:-1]
+            self.gap[1:][same] = np.diff(self.t)[same]
+        self.lag = np.where(np.isfinite(self.gap), self.gap, 0.0)
+        longest = int(self.counts.max()) if self.counts.size else 0
+        self.steps = max(0, math.ceil(math.log2(longest))) if longest > 1 else 0
+
+    def _scan(self, a: FloatArray, b: FloatArray) -> FloatArray:
+        """x_i = a_i·x_{i−1} + b_i from x = 0 before each unit (a_i = 0 at its first event)."""
+        a, b = a.copy(), b.copy()
+        for step in range(self.steps):
+            h = 1 << step
+            if h >= a.shape[0]:
+                break
+            b[h:] += a[h:] * b[:-h]
+            a[h:] *= a[:-h]
+            if step % 4 == 3:
+                # Four doublings multiply at most 16 decays ≥ e^{−40}: still far above the subnormal range
+                # (below 10⁻³⁰⁸, where arithmetic is a hundred times slower); flush the negligible ones.
+                np.putmask(a, a < NEGLIGIBLE, 0.0)
+                if not a.any():
+                    break
+        return b
 
     def sums(self, omega: float) -> tuple[FloatArray, FloatArray]:
         """A_i = Σ_{j<i} e^{−ω(t_i−t_j)} and B_i = Σ_{j<i} (t_i−t_j)·e^{−ω(t_i−t_j)} over the same unit."""
-        decay = np.exp(-omega * self.gap)
-        a = np.zeros_like(self.t)
-        b = np.zeros_like(self.t)
-        off = self.offsets
-        lag = np.where(np.isfinite(self.gap), self.gap, 0.0)
-        for k in range(1, off.shape[0] - 1):
-            here = slice(off[k], off[k + 1])
-            size = off[k + 1] - off[k]
-            prev_a = a[off[k - 1] : off[k - 1] + size]
-            prev_b = b[off[k - 1] : off[k - 1] + size]
-            d = decay[here]
-            a[here] = d * (1.0 + prev_a)
-            b[here] = d * (prev_b + lag[here] * (1.0 + prev_a))
+        decay = decay_of(omega * self.gap)
+        a = self._scan(decay, decay)
+        before = np.empty_like(a)
+        if a.size:
+            before[0] = 0.0
+            before[1:] = a[:-1]
+        b = self._scan(decay, decay * self.lag * (1.0 + before))
         return a, b
 
 
@@ -296,40 +317,139 @@ def fit_self_exciting(
     tolerance: float = 1e-6,
     theta0: float = 0.5,
     omega0: float = 0.2,
+    mu0: FloatArray | None = None,
 ) -> SelfExcitingFit:
-    """EM for λ_n(t) = μ_n + Σ_{t_i<t, i in n} θ·ω·e^{−ω(t−t_i)} on events observed in [start, end)."""
+    """EM for λ_n(t) = μ_n + Σ_{t_i<t, i in n} θ·ω·e^{−ω(t−t_i)} on events observed in [start, end),
+    accelerated by SQUAREM (Varadhan and Roland 2008): two EM steps give the direction of travel, a step
+    along it is taken as far as it raises the likelihood (else the plain EM steps are kept), in log μ,
+    logit θ and log ω so that it stays in bounds. `iterations` counts EM steps (E-steps)."""
     width = end - start
     layout = _Layout(np.asarray(t, dtype=np.float64), np.asarray(unit, dtype=np.int64), n_units)
     total = layout.t.shape[0]
     if total == 0 or width <= 0:
         return SelfExcitingFit(np.zeros(n_units), 0.0, omega0, 0, 0.0, True)
-    mu = layout.counts / width * 0.5
-    theta, omega = theta0, omega0
+    active = layout.counts > 0  # units without incidents keep μ = 0
+    mu = layout.counts / width * 0.5 if mu0 is None or mu0.shape[0] != n_units else np.maximum(mu0, 0.0)
+    mu = np.where(active, np.maximum(mu, 1e-9), 0.0)
+    tau = end - layout.t
+
+    def step(point: FloatArray) -> tuple[FloatArray, float]:
+        m, th, om = _unpack(point, active)
+        result, log_likelihood = _em_step(layout, m, th, om, width, tau)
+        return _pack(*result, active), log_likelihood
+
+    point = _pack(mu, min(max(theta0, 1e-6), THETA_MAX * 0.999), omega0, active)
     previous = -np.inf
     log_likelihood = -np.inf
     converged = False
     iterations = 0
-    for iterations in range(1, max_iterations + 1):  # noqa: B007 - the count is reported
-        a, b = layout.sums(omega)
-        background = mu[layout.unit]
-        excitation = theta * omega * a
-        rate = background + excitation
-        rate = np.where(rate > 0, rate, 1e-300)
-        remaining = 1.0 - np.exp(-omega * (end - layout.t))
-        log_likelihood = float(np.sum(np.log(rate)) - mu.sum() * width - theta * remaining.sum())
-        triggered = excitation / rate
-        lagged = theta * omega * b / rate
-        mu = np.bincount(layout.unit, weights=background / rate, minlength=n_units) / width
-        offspring = float(triggered.sum())
-        theta = min(max(offspring / max(float(remaining.sum()), 1e-12), 1e-9), 0.99)
-        lag_sum = float(lagged.sum())
-        if offspring > 1e-9 and lag_sum > 0:
-            omega = min(max(offspring / lag_sum, 1e-3), 1e3)
+    while iterations < max_iterations:
+        first, log_likelihood = step(point)
+        iterations += 1
         if abs(log_likelihood - previous) <= tolerance * max(1.0, abs(log_likelihood)):
-            converged = True
+            point, converged = first, True
             break
         previous = log_likelihood
+        second, first_likelihood = step(first)
+        iterations += 1
+        r = first - point
+        v = second - first - r
+        v_norm = float(np.linalg.norm(v))
+        alpha = min(-float(np.linalg.norm(r)) / v_norm, -1.0) if v_norm > 0 else -1.0
+        jump = point - 2 * alpha * r + alpha * alpha * v
+        landed, jump_likelihood = step(jump)
+        iterations += 1
+        # Keep the jump (one EM step past it) only if it is at least as likely as the plain EM steps.
+        point = landed if np.isfinite(jump_likelihood) and jump_likelihood >= first_likelihood else second
+    mu, theta, omega = _unpack(point, active)
     return SelfExcitingFit(mu, theta, omega, iterations, log_likelihood, converged)
+
+
+def _pack(mu: FloatArray, theta: float, omega: float, active: npt.NDArray[np.bool_]) -> FloatArray:
+    theta = min(max(theta, 1e-9), THETA_MAX * (1 - 1e-9)) / THETA_MAX
+    return np.concatenate([np.log(np.maximum(mu[active], 1e-300)), [math.log(theta / (1 - theta)), math.log(omega)]])
+
+
+def _unpack(point: FloatArray, active: npt.NDArray[np.bool_]) -> tuple[FloatArray, float, float]:
+    mu = np.zeros(active.shape[0])
+    mu[active] = np.exp(np.clip(point[:-2], -700, 50))
+    theta = THETA_MAX / (1 + math.exp(-min(max(float(point[-2]), -700), 700)))
+    omega = min(max(math.exp(min(max(float(point[-1]), -50), 50)), OMEGA_BOUNDS[0]), OMEGA_BOUNDS[1])
+    return mu, theta, omega
+
+
+def _em_step(
+    layout: _Layout, mu: FloatArray, theta: float, omega: float, width: float, tau: FloatArray
+) -> tuple[tuple[FloatArray, float, float], float]:
+    """One EM iteration: the new (μ, θ, ω) and the log-likelihood of the given ones."""
+    a, b = layout.sums(omega)
+    background = mu[layout.unit]
+    excitation = theta * omega * a
+    rate = background + excitation
+    rate = np.where(rate > 0, rate, 1e-300)
+    remaining = 1.0 - decay_of(omega * tau)
+    log_likelihood = float(np.sum(np.log(rate)) - mu.sum() * width - theta * remaining.sum())
+    triggered = excitation / rate
+    lagged = theta * omega * b / rate
+    new_mu = np.bincount(layout.unit, weights=background / rate, minlength=mu.shape[0]) / width
+    new_theta, new_omega = _m_step(float(triggered.sum()), float(lagged.sum()), tau, omega)
+    return (new_mu, new_theta, new_omega), log_likelihood
+
+
+OMEGA_BOUNDS = (1e-3, 1e3)  # per day: a mean delay from 1.5 minutes to 3 years
+THETA_MAX = 0.99  # below 1: the process must not explode
+
+
+def _m_step(offspring: float, lag: float, remaining: FloatArray, omega: float) -> tuple[float, float]:
+    """θ and ω maximising the expected complete-data log-likelihood, the window's end included:
+
+        Q(θ, ω) = S·log θω − ω·L − θ·Σ_j (1 − e^{−ωτ_j}),  S = Σ p_ij, L = Σ p_ij (t_i − t_j), τ_j = end − t_j.
+
+    ∂Q/∂θ = 0 gives θ = S / R(ω) with R(ω) = Σ (1 − e^{−ωτ_j}); putting it into ∂Q/∂ω = 0 leaves one
+    equation g(ω) = S/ω − L − S·P(ω)/R(ω) = 0 with P(ω) = Σ τ_j e^{−ωτ_j}, which falls from positive to −L
+    when it has a root. It is solved by Newton steps on log ω from the last ω (a few steps: ω moves little
+    between EM iterations), kept inside a bracket that bisection narrows whenever a step leaves it.
+    Without offspring θ is 0 and ω is kept.
+    """
+    if offspring <= 1e-12:
+        return 0.0, omega
+
+    def terms(w: float) -> tuple[float, float, float]:
+        decay = decay_of(w * remaining)
+        weighted = remaining * decay
+        return float(np.sum(1.0 - decay)), float(weighted.sum()), float(np.sum(weighted * remaining))
+
+    def g(w: float) -> tuple[float, float]:
+        """g(ω) and dg/d(log ω)."""
+        r, p, q = terms(w)
+        r = max(r, 1e-300)
+        value = offspring / w - lag - offspring * p / r
+        slope = -offspring / w + w * offspring * (q * r + p * p) / (r * r)
+        return value, slope
+
+    low, high = math.log(OMEGA_BOUNDS[0]), math.log(OMEGA_BOUNDS[1])
+    if g(OMEGA_BOUNDS[0])[0] <= 0:
+        omega = OMEGA_BOUNDS[0]
+    elif g(OMEGA_BOUNDS[1])[0] >= 0:
+        omega = OMEGA_BOUNDS[1]
+    else:
+        x = min(max(math.log(omega), low), high)
+        for _ in range(60):
+            value, slope = g(math.exp(x))
+            if value > 0:
+                low = x
+            else:
+                high = x
+            step = value / slope if slope < 0 else math.inf
+            if abs(step) < 1e-10:
+                break
+            candidate = x - step
+            x = candidate if low < candidate < high else (low + high) / 2
+            if high - low < 1e-10:
+                break
+        omega = math.exp(x)
+    r = float(np.sum(1.0 - decay_of(omega * remaining)))
+    return min(offspring / max(r, 1e-300), THETA_MAX), omega
 
 
 def self_exciting_expected(
@@ -342,7 +462,7 @@ def self_exciting_expected(
     """
     n = fit.mu.shape[0]
     theta, omega = fit.theta, fit.omega
-    excitation = np.bincount(unit, weights=np.exp(-omega * (cutoff - t)), minlength=n) if t.size else np.zeros(n)
+    excitation = np.bincount(unit, weights=decay_of(omega * (cutoff - t)), minlength=n) if t.size else np.zeros(n)
     start_rate = fit.mu + theta * omega * excitation
     if theta <= 0:
         return fit.mu * horizon
@@ -363,6 +483,7 @@ def _self_exciting(window: Events, space: UnitSpace, cutoff: float, options: Opt
         cutoff,
         max_iterations=options.max_iterations,
         tolerance=options.tolerance,
+        **_warm(options.warm_start, space.n),
     )
     expected = self_exciting_expected(fit, inside.t, inside.unit, cutoff, horizon)
     params = {
@@ -372,4 +493,10 @@ def _self_exciting(window: Events, space: UnitSpace, cutoff: float, options: Opt
         "iterations": fit.iterations,
         "converged": fit.converged,
     }
-    return Forecast("self_exciting", expected, space.area_km2, len(inside), params)
+    return Forecast("self_exciting", expected, space.area_km2, len(inside), params, fit)
+
+
+def _warm(fit: SelfExcitingFit | None, n: int) -> dict[str, Any]:
+    if fit is None or fit.mu.shape[0] != n or fit.theta <= 0:
+        return {}
+    return {"theta0": fit.theta, "omega0": fit.omega, "mu0": fit.mu}

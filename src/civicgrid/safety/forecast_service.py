@@ -27,7 +27,7 @@ from civicgrid.core.errors import InvalidInput
 from civicgrid.geo import service as geo_service
 from civicgrid.safety.cells import MAX_CELL_M, MIN_CELL_M, UNIT_KINDS, Units, check_cell_size, load_units
 from civicgrid.safety.counts import LOCAL_TZ, local_day
-from civicgrid.safety.forecast import METHOD_NOTES, METHODS, Events, Forecast, Options, forecast
+from civicgrid.safety.forecast import METHOD_NOTES, METHODS, Events, Forecast, Options, SelfExcitingFit, forecast
 from civicgrid.safety.models import INDICATORS, SafetyCategory, SafetyIncident
 from civicgrid.safety.periods import Period, period_of
 
@@ -157,10 +157,15 @@ _units: OrderedDict[tuple[Any, ...], Units] = OrderedDict()
 _forecasts: OrderedDict[tuple[Any, ...], tuple[Forecast, dict[str, Any], np.ndarray]] = OrderedDict()
 
 
+# The last self-exciting fit per database, map and units: the next period's fit starts from it.
+_fits: OrderedDict[tuple[Any, ...], SelfExcitingFit] = OrderedDict()
+
+
 def clear_cache() -> None:
     with _lock:
         _units.clear()
         _forecasts.clear()
+        _fits.clear()
 
 
 def _remember(cache: OrderedDict[tuple[Any, ...], Any], key: tuple[Any, ...], value: Any) -> None:
@@ -279,8 +284,12 @@ def period_forecast(
     lookback = float(query.train_days)
     if span is not None:  # a window reaching back before the data: rates over the days that have data
         lookback = min(lookback, cutoff - np.floor(span[0]))
-    options = replace(Options(), lookback_days=lookback, bandwidth_m=query.bandwidth_m)
+    fit_key = (key[0], token, units.kind, units.cell_size, selection.codes)
+    warm = _recall(_fits, fit_key) if token and query.method == "self_exciting" else None
+    options = replace(Options(), lookback_days=lookback, bandwidth_m=query.bandwidth_m, warm_start=warm)
     result = forecast(query.method, events, units.space, cutoff, float(target.days), options)
+    if token and result.fit is not None:
+        _remember(_fits, fit_key, result.fit)
     meta = {
         "training": {"first_day": first.isoformat(), "last_day": last.isoformat(), "events": result.training_events},
         "params": result.params,

@@ -179,6 +179,10 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'bench.db'}"
+        if url.startswith("postgresql"):
+            from civicgrid.core.pgcheck import ensure_database
+
+            ensure_database(url)
         db = Database(url)
         import civicgrid.models  # noqa: F401
 

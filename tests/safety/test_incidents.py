@@ -258,24 +258,38 @@ def test_the_list_filters_and_keeps_to_the_area(db: Database, listed: None) -> N
             _ids(db, OPERATOR, **bad)
 
 
-def test_a_record_stored_meanwhile_is_never_stored_or_counted_twice(
+def test_two_stores_of_the_same_record_at_once_store_and_count_it_once(db: Database, feeds_city: TinyCity) -> None:
+    """The second transaction waits for the first's write lock (SQLite's, or the source's advisory lock on
+    PostgreSQL) and then finds the record stored: a duplicate, counted once."""
+    import threading
+    import time
+
+    outcome: dict[str, Any] = {}
+
+    def second() -> None:
+        with db.unit_of_work() as s:
+            outcome["second"] = incidents.store(s, [record("a"), record("c")])
+
+    with db.unit_of_work() as s:
+        first = incidents.store(s, [record("a"), record("b")])
+        thread = threading.Thread(target=second)
+        thread.start()
+        time.sleep(0.5)  # let the second transaction reach the lock (the outcome is the same if it has not)
+    thread.join(timeout=60)
+    assert [r.record_id for r in first.created] == ["a", "b"]
+    assert [r.record_id for r in outcome["second"].created] == ["c"] and outcome["second"].duplicates == ["a"]
+    assert stored(db) == 3 and counts(db)[(GRID_A1, date(2025, 3, 1), "inc:01")] == (3, 0, 0)
+
+
+def test_a_key_slipping_past_the_lookup_is_refused_not_counted_twice(
     db: Database, feeds_city: TinyCity, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Another transaction stores a record between the lookup of known keys and the insert: PostgreSQL skips
-    it (ON CONFLICT) and reports a duplicate; on SQLite the write lock rules this out, and were it to
-    happen the unique index refuses the insert rather than count a record twice."""
     from sqlalchemy.exc import IntegrityError
 
     with db.unit_of_work() as s:
         incidents.store(s, [record("a")])
     before = counts(db)
     monkeypatch.setattr(incidents, "_known", lambda session, records: set())
-    if db.is_sqlite:
-        with db.unit_of_work() as s, pytest.raises(IntegrityError):
-            incidents.store(s, [record("a"), record("b")])
-        assert stored(db) == 1 and counts(db) == before
-        return
-    with db.unit_of_work() as s:
-        result = incidents.store(s, [record("a"), record("b")])
-    assert [r.record_id for r in result.created] == ["b"] and result.duplicates == ["a"]
-    assert counts(db)[(GRID_A1, date(2025, 3, 1), "inc:01")][0] == before[(GRID_A1, date(2025, 3, 1), "inc:01")][0] + 1
+    with db.unit_of_work() as s, pytest.raises(IntegrityError):
+        incidents.store(s, [record("a"), record("b")])
+    assert stored(db) == 1 and counts(db) == before

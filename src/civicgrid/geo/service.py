@@ -170,6 +170,26 @@ def divisions_by_codes(session: Session, codes: Iterable[str]) -> dict[str, Divi
     return found
 
 
+def areas_of(session: Session, codes: Iterable[str]) -> dict[str, dict[Level, str | None]]:
+    """code → the division's own and ancestor codes by level (district … grid), for many divisions at once,
+    without loading their geometry (placing records by address code)."""
+    wanted = list(dict.fromkeys(codes))
+    found: dict[str, dict[Level, str | None]] = {}
+    for start in range(0, len(wanted), 500):
+        rows = session.execute(
+            select(
+                Division.code,
+                Division.district_code,
+                Division.street_code,
+                Division.community_code,
+                Division.grid_code,
+            ).where(Division.code.in_(wanted[start : start + 500]))
+        )
+        for code, district, street, community, grid in rows:
+            found[code] = {Level.district: district, Level.street: street, Level.community: community, Level.grid: grid}
+    return found
+
+
 def require_division(session: Session, code: str) -> Division:
     division = session.get(Division, code)
     if division is None:

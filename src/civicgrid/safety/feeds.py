@@ -414,20 +414,20 @@ def place(
             record.community_code = codes.get(Level.community)
             record.grid_code = codes.get(Level.grid)
     if coded:
-        divisions = geo.divisions_by_codes(session, {str(records[i].address_code) for i in coded})
+        areas = geo.areas_of(session, {str(records[i].address_code) for i in coded})
         for i in coded:
             record = records[i]
-            division = divisions.get(str(record.address_code))
-            if division is None:
+            area = areas.get(str(record.address_code))
+            if area is None:
                 problems.append(
                     (i, "address_code", f"{record.address_code!r} is not a division of the map (district … grid)")
                 )
                 continue
-            record.division_code = division.code
-            record.district_code = division.district_code
-            record.street_code = division.street_code
-            record.community_code = division.community_code
-            record.grid_code = division.grid_code
+            record.division_code = record.address_code
+            record.district_code = area[Level.district]
+            record.street_code = area[Level.street]
+            record.community_code = area[Level.community]
+            record.grid_code = area[Level.grid]
     if principal is not None:
         for i in (*points, *coded):
             record = records[i]

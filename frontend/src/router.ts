@@ -131,6 +131,12 @@ const desktopPages: RouteRecordRaw[] = [
         meta: { permission: 'case:read' },
       },
       {
+        path: 'reports',
+        name: 'reports',
+        component: () => import('@/modules/command/ReportsPage.vue'),
+        meta: { permission: 'command:read' },
+      },
+      {
         path: 'safety',
         name: 'safety',
         component: () => import('@/modules/safety/SafetyIndexPage.vue'),

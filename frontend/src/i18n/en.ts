@@ -6,6 +6,7 @@ import measures from './measures.en'
 import notifications from './notifications.en'
 import registry from './registry.en'
 import resident from './resident.en'
+import reports from './reports.en'
 import safety from './safety.en'
 import type { Messages } from './zh-CN'
 
@@ -23,6 +24,7 @@ const en: Messages = {
     sessionExpired: 'Your session has expired. Please log in again.',
   },
   menu: {
+    reports: 'Analysis reports',
     command: 'Command centre',
     safety: 'Safety index',
     safetyWarnings: 'Warnings',
@@ -181,6 +183,7 @@ const en: Messages = {
   resident,
   safety,
   command,
+  reports,
 }
 
 export default en

@@ -7,6 +7,7 @@ import measures from './measures.zh-CN'
 import notifications from './notifications.zh-CN'
 import registry from './registry.zh-CN'
 import resident from './resident.zh-CN'
+import reports from './reports.zh-CN'
 import safety from './safety.zh-CN'
 
 const zhCN = {
@@ -23,6 +24,7 @@ const zhCN = {
     sessionExpired: '登录已过期，请重新登录。',
   },
   menu: {
+    reports: '研判报告',
     command: '指挥中心',
     safety: '平安指数',
     safetyWarnings: '预警',
@@ -181,6 +183,7 @@ const zhCN = {
   resident,
   safety,
   command,
+  reports,
 }
 
 export type Messages = typeof zhCN

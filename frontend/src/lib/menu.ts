@@ -6,7 +6,7 @@ export interface MenuEntry {
   /** route name and i18n key `menu.<name>` */
   name: 'map' | 'divisions' | 'cases' | 'supervision' | 'people' | 'houses' | 'organisations' | 'places' | 'schools' | 'care' | 'measures' | 'disputes' | 'disputeDesk' | 'imports' | 'mobile' | 'users' | 'audit'
     | 'safety' | 'safetyWarnings' | 'safetyHotspots' | 'safetyFeeds'
-    | 'command'
+    | 'command' | 'reports'
   path: string
   permission: string
   icon: MenuIcon
@@ -50,6 +50,7 @@ export const MENU: readonly MenuEntry[] = [
   { name: 'disputeDesk', path: '/disputes/desk', permission: 'dispute:read', icon: 'Stamp' },
   { name: 'measures', path: '/cases/measures', permission: 'case:read', icon: 'Document' },
   { name: 'command', path: '/command', permission: 'command:read', icon: 'Monitor' },
+  { name: 'reports', path: '/reports', permission: 'command:read', icon: 'Document' },
   { name: 'safety', path: '/safety', permission: 'safety:read', icon: 'Odometer' },
   { name: 'safetyWarnings', path: '/safety/warnings', permission: 'safety:read', icon: 'Bell' },
   { name: 'safetyHotspots', path: '/safety/hotspots', permission: 'safety:read', icon: 'Aim' },

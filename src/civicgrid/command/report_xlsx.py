@@ -191,7 +191,7 @@ def _trend_sheet(book: Workbook, data: ReportData) -> None:
         chart.set_categories(Reference(sheet, min_col=1, min_row=first, max_row=last))
         sheet.add_chart(chart, "H1")
     daily = daily_table(t)
-    start = max(row, 18)
+    start = max(row, 22)  # below the index chart (H1, about 18 rows high)
     first, row = write_table(sheet, daily, start, data.tz)
     if t.days:
         last = first + len(t.days) - 1

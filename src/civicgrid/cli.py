@@ -363,6 +363,7 @@ def cases_scan_sla() -> None:
 
 def _mount_domain_commands() -> None:
     from civicgrid.cases.hotline_cli import import_hotline
+    from civicgrid.command.cli import command_cli
     from civicgrid.core.keys_cli import keys_cli
     from civicgrid.geo.cli import geo_cli
     from civicgrid.registry.import_cli import registry_cli
@@ -373,6 +374,7 @@ def _mount_domain_commands() -> None:
     app.add_typer(registry_cli, name="registry", help="The registry: bulk import of people and houses")
     cases_cli.command("import-hotline")(import_hotline)
     app.add_typer(mount_safety(), name="safety", help="Safety index, feeds, warnings and back-tests")
+    app.add_typer(command_cli, name="command", help="The command centre: analysis reports (研判报告)")
 
 
 _mount_domain_commands()

@@ -148,6 +148,23 @@ def test_an_empty_training_window_names_the_first_and_last_day_of_data(db: Datab
             plan_backtest(session, replace(SPEC, until=date(2024, 1, 1)))
 
 
+def test_a_day_under_way_is_not_back_tested(db: Database, hotspot_data: int) -> None:
+    from datetime import timedelta
+
+    from civicgrid.core.clock import utcnow
+    from civicgrid.safety.counts import local_day
+    from tests.safety.hotspot_sim import HOT_POINT, add_incidents
+
+    now = utcnow()
+    with db.unit_of_work() as session:
+        add_incidents(session, [HOT_POINT], [now], prefix="NOW")
+    today = local_day(now)
+    with db.sessions() as session:
+        plan = plan_backtest(session, replace(SPEC, period="day", periods=3, train_days=1000))
+    assert plan.last_day == today
+    assert [p.start for p in plan.periods] == [today - timedelta(days=n) for n in (3, 2, 1)]
+
+
 def test_no_data_at_all_is_refused(db: Database, tiny_city: TinyCity) -> None:
     from civicgrid.safety.categories import seed_safety_categories
 

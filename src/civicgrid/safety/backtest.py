@@ -28,7 +28,9 @@ import numpy as np
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from civicgrid.core.clock import utcnow
 from civicgrid.core.errors import InvalidInput
+from civicgrid.safety.counts import local_day
 from civicgrid.safety.forecast import METHODS, Events, FloatArray, IntArray, Options, UnitSpace, forecast
 from civicgrid.safety.forecast_service import (
     DEFAULT_TRAIN_DAYS,
@@ -316,7 +318,10 @@ def plan_backtest(session: Session, spec: BacktestSpec) -> BacktestPlan:
         )
     first_day, last_day, count = span
     data_words = f"the data ({what}) run from {first_day.isoformat()} to {last_day.isoformat()}"
-    until = spec.until or last_day
+    # By default the periods end with the data's last day — or yesterday, when the data reach today (a day
+    # still under way would score its period against a part of its incidents).
+    today = local_day(utcnow())
+    until = spec.until or (last_day if last_day < today or first_day >= today else today - timedelta(days=1))
     if not first_day <= until <= last_day:
         raise InvalidInput(
             f"--until {until.isoformat()} lies outside the data: {data_words}",

@@ -17,7 +17,8 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import func, select
+import pandas as pd
+from sqlalchemy import String, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from civicgrid.authz.policy import in_scope, require
@@ -122,30 +123,38 @@ def data_span(session: Session, selection: Selection) -> tuple[date, date, int] 
 
 
 def load_events(session: Session, units: Units, selection: Selection, first: date, last: date) -> Events:
-    """The usable incidents of the selection from `first` to `last` (local days, inclusive) as events."""
-    rows = session.execute(
-        select(
-            SafetyIncident.id,
-            SafetyIncident.lon,
-            SafetyIncident.lat,
-            SafetyIncident.occurred_at,
-            SafetyIncident.time_precision,
-            SafetyIncident.day,
-        ).where(*_usable(selection.codes), SafetyIncident.day >= first, SafetyIncident.day <= last)
-    ).all()
+    """The usable incidents of the selection from `first` to `last` (local days, inclusive) as events.
+
+    Read as plain column values (no ORM rows, no per-row datetime objects on SQLite) and converted with
+    pandas in one pass: a year of calls at scale 1 (~200,000) loads in about a second.
+    """
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                SafetyIncident.id,
+                SafetyIncident.lon,
+                SafetyIncident.lat,
+                type_coerce(SafetyIncident.occurred_at, String),
+                SafetyIncident.time_precision,
+                type_coerce(SafetyIncident.day, String),
+            ).where(*_usable(selection.codes), SafetyIncident.day >= first, SafetyIncident.day <= last)
+        )
+        .all()
+    )
     if not rows:
         empty = np.zeros(0)
         return Events(empty, empty, empty, np.zeros(0, dtype=np.int64))
     ids, lon, lat, occurred, precision, day = zip(*rows, strict=True)
     lon_a = np.array(lon, dtype=np.float64)
     lat_a = np.array(lat, dtype=np.float64)
-    t = np.array(
-        [
-            m.timestamp() / 86400 + _OFFSET_DAYS if p == "second" else day_number(d) + ((i * _GOLDEN) % 1.0) * 0.999
-            for i, m, p, d in zip(ids, occurred, precision, day, strict=True)
-        ],
-        dtype=np.float64,
-    )
+    # UTC instants (naive strings on SQLite, aware datetimes on PostgreSQL) → local days since 1970.
+    instants = pd.to_datetime(pd.Series(occurred), utc=True, format="mixed").dt.tz_localize(None).to_numpy()
+    at_second = instants.astype("datetime64[us]").astype(np.int64) / 86_400e6 + _OFFSET_DAYS
+    days = pd.to_datetime(pd.Series(day).astype(str), format="%Y-%m-%d").to_numpy().astype("datetime64[D]")
+    days = days.astype(np.int64).astype(np.float64)
+    spread = (np.array(ids, dtype=np.float64) * _GOLDEN) % 1.0 * 0.999
+    t = np.where(np.array(precision, dtype=object) == "second", at_second, days + spread)
     x, y = units.projection.forward(lon_a, lat_a)
     return Events.of(x, y, t, units.locate(session, lon_a, lat_a))
 

@@ -161,6 +161,12 @@ const desktopPages: RouteRecordRaw[] = [
         meta: { permission: 'safety:import' },
       },
       {
+        path: 'safety/settings',
+        name: 'safetySettings',
+        component: () => import('@/modules/safety/SafetySettingsPage.vue'),
+        meta: { permission: 'safety:admin' },
+      },
+      {
         path: 'registry/imports',
         name: 'imports',
         component: () => import('@/modules/registry/imports/ImportPage.vue'),

@@ -423,3 +423,43 @@ def test_a_mapping_is_saved_and_a_file_imported_row_by_row(
     expect(table).to_contain_text(f"E2E-{stamp}-1")
     expect(table).to_contain_text("盗窃")
     screenshot(page, "safety-feeds-incidents")
+
+
+# -- settings -----------------------------------------------------------------------------------------------
+
+
+def test_administrator_keeps_threshold_rules_and_index_weights_must_add_up(as_user: Callable[[str], Page]) -> None:
+    page = as_user("admin")
+    page.get_by_test_id("menu-safetySettings").click()
+    page.wait_for_url("**/safety/settings")
+
+    # A new index configuration whose weights add up to 110 % is refused before it is sent.
+    page.get_by_test_id("index-config-new").click()
+    form = page.get_by_test_id("index-config-form")
+    field(page, "index-config-name").fill("e2e 权重试算")
+    weight = field(page, "index-config-weight-fire")
+    weight.fill("30")
+    weight.blur()
+    expect(page.get_by_test_id("index-config-total")).to_have_text("110 %")
+    posted: list[str] = []
+    page.on("request", lambda r: posted.append(r.url) if r.method == "POST" and "/index-configs" in r.url else None)
+    page.get_by_test_id("index-config-save").click()
+    expect(page.get_by_test_id("index-config-problems")).to_contain_text("权重合计为 110")
+    expect(form).to_be_visible()
+    assert not posted, "a configuration whose weights do not add up was sent"
+
+    # A threshold rule on thefts (call class 01) with the defaults: 10 in 7 days in any community.
+    name = f"e2e 盗窃阈值 {int(time.time())}"
+    page.get_by_test_id("warning-rule-new").click()
+    dialog = page.get_by_test_id("warning-rule-dialog")
+    expect(dialog).to_be_visible()
+    field(page, "warning-rule-name").fill(name)
+    kind = page.get_by_test_id("warning-rule-kind")
+    kind.click()
+    kind.locator("input").fill("inc:01")
+    kind.locator("input").press("Enter")
+    page.get_by_test_id("warning-rule-save").click()
+    expect(dialog).to_be_hidden()
+    row = page.get_by_test_id("warning-rule-table").locator("tbody tr", has_text=name)
+    expect(row).to_contain_text("每个社区/村 7 天内达到 10 起")
+    screenshot(page, "safety-settings")

@@ -30,6 +30,7 @@ const en: Messages = {
     safetyWarnings: 'Warnings',
     safetyHotspots: 'Hotspot forecast',
     safetyFeeds: 'Feeds',
+    safetySettings: 'Safety settings',
     disputes: 'Disputes',
     disputeDesk: 'One-stop desk',
     map: 'Grid map',

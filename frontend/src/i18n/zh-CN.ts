@@ -30,6 +30,7 @@ const zhCN = {
     safetyWarnings: '预警',
     safetyHotspots: '热点预测',
     safetyFeeds: '数据接入',
+    safetySettings: '平安配置',
     disputes: '矛盾纠纷',
     disputeDesk: '一站式受理',
     map: '网格地图',

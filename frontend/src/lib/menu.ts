@@ -5,7 +5,7 @@
 export interface MenuEntry {
   /** route name and i18n key `menu.<name>` */
   name: 'map' | 'divisions' | 'cases' | 'supervision' | 'people' | 'houses' | 'organisations' | 'places' | 'schools' | 'care' | 'measures' | 'disputes' | 'disputeDesk' | 'imports' | 'mobile' | 'users' | 'audit'
-    | 'safety' | 'safetyWarnings' | 'safetyHotspots' | 'safetyFeeds'
+    | 'safety' | 'safetyWarnings' | 'safetyHotspots' | 'safetyFeeds' | 'safetySettings'
     | 'command' | 'reports'
   path: string
   permission: string
@@ -33,6 +33,7 @@ export type MenuIcon =
   | 'Bell'
   | 'Aim'
   | 'Connection'
+  | 'Setting'
   | 'Monitor'
 
 export const MENU: readonly MenuEntry[] = [
@@ -55,6 +56,7 @@ export const MENU: readonly MenuEntry[] = [
   { name: 'safetyWarnings', path: '/safety/warnings', permission: 'safety:read', icon: 'Bell' },
   { name: 'safetyHotspots', path: '/safety/hotspots', permission: 'safety:read', icon: 'Aim' },
   { name: 'safetyFeeds', path: '/safety/feeds', permission: 'safety:import', icon: 'Connection' },
+  { name: 'safetySettings', path: '/safety/settings', permission: 'safety:admin', icon: 'Setting' },
   { name: 'imports', path: '/registry/imports', permission: 'registry:import', icon: 'Upload' },
   { name: 'mobile', path: '/m/', permission: 'person:write', icon: 'Iphone' },
   { name: 'users', path: '/users', permission: 'user:read', icon: 'User' },

@@ -57,3 +57,17 @@ describe('area maps', () => {
     expect(expr[expr.length - 2]).toBe(1)
   })
 })
+
+describe('hotspot shading', () => {
+  it('spreads skewed scores over the palette by their square root, keeping the rank', async () => {
+    const { heatCollection } = await import('@/modules/safety/hotspots')
+    const square = { type: 'Polygon', coordinates: [[[0, 0], [1, 0], [1, 1], [0, 0]]] }
+    const f = (id: string, rank: number, score: number) => ({ id, geometry: square, properties: { id, rank, score } })
+    const out = heatCollection([f('a', 1, 16), f('b', 2, 4), f('c', 3, 0)])
+    expect(out.features.map((x) => x.properties)).toEqual([
+      { id: 'a', rank: 1, score: 16, value: 1 },
+      { id: 'b', rank: 2, score: 4, value: 0.5 },
+      { id: 'c', rank: 3, score: 0, value: 0 },
+    ])
+  })
+})

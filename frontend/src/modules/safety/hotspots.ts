@@ -41,9 +41,12 @@ export interface HotspotLike {
   properties: { id: string; rank: number; score: number; name?: string | null } & Record<string, unknown>
 }
 
-/** The flagged units for the map: each with `value` (its score as a share of the hottest) and `rank`. */
+/**
+ * The flagged units for the map: each with `value`, the square root of its score as a share of the hottest's
+ * (scores are skewed: a linear scale paints all but the top few the palest shade), and its `rank`.
+ */
 export function heatCollection(features: readonly HotspotLike[]): FeatureCollection {
-  const values = relative(features.map((f) => f.properties.score))
+  const values = relative(features.map((f) => f.properties.score)).map(Math.sqrt)
   return {
     type: 'FeatureCollection',
     features: features.map((f, i) => ({

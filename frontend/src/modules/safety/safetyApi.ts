@@ -10,7 +10,9 @@ import type {
   HotspotCollection,
   HotspotMethod,
   HotspotQuery,
+  IndexActivation,
   IndexConfig,
+  IndexConfigBody,
   IndexExplanation,
   IndexList,
   IndexQuery,
@@ -24,6 +26,8 @@ import type {
   WarningDetail,
   WarningPage,
   WarningQuery,
+  WarningRule,
+  WarningRuleBody,
 } from './types'
 
 export function listIndex(query: IndexQuery): Promise<IndexList> {
@@ -145,4 +149,38 @@ export function warningToCase(id: number): Promise<ToCaseOut> {
 
 export function closeWarning(id: number, note: string): Promise<WarningDetail> {
   return unwrap(api.POST('/api/v1/safety/warnings/{warning_id}/close', { params: { path: { warning_id: id } }, body: { note } }))
+}
+
+// -- index configurations (safety:admin) ------------------------------------------------------------------
+
+export async function indexConfigs(): Promise<IndexConfig[]> {
+  return (await unwrap(api.GET('/api/v1/safety/index-configs', { params: { query: { page_size: 100 } } }))).items
+}
+
+export function createIndexConfig(body: IndexConfigBody): Promise<IndexConfig> {
+  return unwrap(api.POST('/api/v1/safety/index-configs', { body }))
+}
+
+export function activateIndexConfig(id: number): Promise<IndexActivation> {
+  return unwrap(api.POST('/api/v1/safety/index-configs/{config_id}/activate', { params: { path: { config_id: id } } }))
+}
+
+export function getJob(id: number): Promise<Job> {
+  return unwrap(api.GET('/api/v1/jobs/{job_id}', { params: { path: { job_id: id } } }))
+}
+
+// -- warning rules (kept by safety:admin) -----------------------------------------------------------------
+
+export async function warningRules(): Promise<WarningRule[]> {
+  return (await unwrap(api.GET('/api/v1/safety/warning-rules', { params: { query: { page_size: 200 } } }))).items
+}
+
+export function saveWarningRule(id: number | null, body: WarningRuleBody): Promise<WarningRule> {
+  return id === null
+    ? unwrap(api.POST('/api/v1/safety/warning-rules', { body }))
+    : unwrap(api.PUT('/api/v1/safety/warning-rules/{rule_id}', { params: { path: { rule_id: id } }, body }))
+}
+
+export async function deleteWarningRule(id: number): Promise<void> {
+  await unwrap(api.DELETE('/api/v1/safety/warning-rules/{rule_id}', { params: { path: { rule_id: id } } }))
 }

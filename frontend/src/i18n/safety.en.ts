@@ -187,6 +187,7 @@ export default {
     allStatuses: 'All statuses',
     allKinds: 'All kinds',
     allLevels: 'All severities',
+    allAreaLevels: 'All area levels',
     search: 'Search',
     reset: 'Reset',
     warning: 'Warning',

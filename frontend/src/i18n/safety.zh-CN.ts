@@ -187,6 +187,7 @@ export default {
     allStatuses: '全部状态',
     allKinds: '全部类型',
     allLevels: '全部级别',
+    allAreaLevels: '全部层级',
     search: '查询',
     reset: '重置',
     warning: '预警',

@@ -159,7 +159,7 @@ def test_sections_the_requester_may_not_read_are_left_out_with_a_note(
     assert data.categories is not None and data.categories.calls_total == 11  # counts need command:read only
 
 
-def test_no_index_configuration_is_a_note_not_a_failure(
+def test_without_an_active_index_configuration_the_index_is_computed_not_read(
     db: Database, report_city: ReportCity, principal_of: Callable[[str], Principal]
 ) -> None:
     from sqlalchemy import update
@@ -169,9 +169,12 @@ def test_no_index_configuration_is_a_note_not_a_failure(
     with db.unit_of_work() as s:
         s.execute(update(SafetyIndexConfig).values(active=False))
     data = _gather(db, principal_of("operator"), DISTRICT, "week", report_city.week.start)
-    assert data.index is None
-    assert any(n.startswith("平安指数：无法生成") for n in data.notes)
+    # The index falls back on the default definition with nothing stored: the score is computed on the spot,
+    # there is no stored history, no previous score and no stored child scores.
+    assert data.index is not None and not data.index.stored
+    assert data.index.previous_score is None and data.index.children == []
     assert data.trend is not None and data.trend.index_points == [] and len(data.trend.days) == 7
+    assert data.notes == []
 
 
 def test_an_empty_area_and_period_still_make_a_report(
@@ -236,3 +239,22 @@ def test_periods_on_the_local_calendar() -> None:
         date(2026, 2, 28),
     )
     assert report_data.report_period("week", date(2021, 1, 3), date(2021, 2, 1)).label == "2020年第53周"
+
+
+def test_a_section_that_cannot_be_computed_is_a_note_not_a_failure(
+    db: Database,
+    report_city: ReportCity,
+    principal_of: Callable[[str], Principal],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from civicgrid.core.errors import Conflict
+    from civicgrid.safety import forecast_service
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise Conflict("the forecast is being rebuilt; try again in a minute")
+
+    monkeypatch.setattr(forecast_service, "hotspots", refuse)
+    data = _gather(db, principal_of("operator"), DISTRICT, "week", report_city.week.start)
+    assert data.hotspots is None
+    assert data.notes == ["热点：无法生成（the forecast is being rebuilt; try again in a minute）"]
+    assert data.index is not None and data.warnings is not None  # the other sections stand

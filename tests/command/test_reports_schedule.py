@@ -117,3 +117,23 @@ def test_the_scheduled_task_makes_the_reports_once(
             s, principal_of("district.operator"), reports.ReportFilter(origin="schedule"), ListParams(1, 50, None)
         )
         assert total == 2 and {r.area_code for r in listed} == {DISTRICT}
+
+
+def test_the_scheduled_batch_runs_in_its_own_thread_at_a_lower_priority() -> None:
+    import os
+    import sys
+    import threading
+
+    seen: list[tuple[str, int | None]] = []
+    finished = threading.Event()
+
+    def work() -> None:
+        niceness = os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) if sys.platform == "linux" else None
+        seen.append((threading.current_thread().name, niceness))
+        finished.set()
+
+    report_schedule._in_thread(work)
+    assert finished.wait(10)
+    assert seen[0][0] == "civicgrid-reports"
+    if sys.platform == "linux":
+        assert seen[0][1] is not None and seen[0][1] >= report_schedule.BACKGROUND_NICENESS

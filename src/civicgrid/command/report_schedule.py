@@ -11,7 +11,9 @@ scheduler's unit of work (a write transaction) never lasts as long as the render
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
@@ -115,8 +117,22 @@ def _full_name(session: Session, division: Division) -> str:
     return f"{city.name if city else ''}{division.name}"
 
 
+BACKGROUND_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    """Let the requests of the process come first: the scheduled batch can wait (Linux: per thread)."""
+    # Not Linux, or not allowed: the batch runs at normal priority.
+    with contextlib.suppress(AttributeError, OSError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), BACKGROUND_NICENESS)
+
+
 def _in_thread(work: Callable[[], None]) -> None:
-    threading.Thread(target=work, name="civicgrid-reports", daemon=True).start()
+    def run() -> None:
+        _lower_priority()
+        work()
+
+    threading.Thread(target=run, name="civicgrid-reports", daemon=True).start()
 
 
 # How scheduled reports are rendered once the task committed: in a thread of their own (tests run it inline).

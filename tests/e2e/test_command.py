@@ -24,6 +24,9 @@ pytestmark = pytest.mark.e2e
 # The index is computed by the server's scheduled recompute (every few minutes), so a fresh demo server may
 # need a while before the first scores exist; the page re-reads its data every minute.
 INDEX_WAIT_S = 420
+# Waits on the server (data, boundaries, the stream) and on lazy chunks: a busy machine takes more than the
+# 5 s that `expect` allows by default.
+WAIT = 30_000
 
 
 @pytest.fixture
@@ -42,7 +45,7 @@ def screen(browser: Browser, server_url: str) -> Iterator[Callable[[int, int], P
         page.get_by_test_id("login-submit").click()
         page.wait_for_url(lambda url: "/login" not in url)
         page.goto("/command")
-        expect(page.get_by_test_id("command-page")).to_be_visible()
+        expect(page.get_by_test_id("command-page")).to_be_visible(timeout=WAIT)
         return page
 
     yield open_at
@@ -59,10 +62,10 @@ def figures(page: Page) -> dict[str, str]:
 
 def expect_figures_are_numbers(page: Page) -> None:
     tiles = page.get_by_test_id("command-figure")
-    expect(tiles).to_have_count(8)
+    expect(tiles).to_have_count(8, timeout=WAIT)
     # Filled once the overview has loaded.
     expect(page.locator("[data-testid=command-figure][data-key=new]")).to_have_attribute(
-        "data-value", re.compile(r"^\d+$")
+        "data-value", re.compile(r"^\d+$"), timeout=WAIT
     )
     for key, value in figures(page).items():
         assert re.fullmatch(r"\d+", value), f"figure {key} is {value!r}, not a number"
@@ -77,8 +80,8 @@ def map_of(page: Page) -> Locator:
 def expect_coloured_districts(page: Page) -> None:
     """The districts are drawn and some carry an index band (waiting for the first computed scores)."""
     area_map = map_of(page)
-    expect(area_map).to_have_attribute("data-level", "district")
-    expect(area_map).to_have_attribute("data-loading", "false")
+    expect(area_map).to_have_attribute("data-level", "district", timeout=WAIT)
+    expect(area_map).to_have_attribute("data-loading", "false", timeout=WAIT)
     assert int(area_map.get_attribute("data-feature-count") or 0) > 0
     deadline = time.monotonic() + INDEX_WAIT_S
     while area_map.get_attribute("data-banded-count") in (None, "0"):
@@ -87,7 +90,7 @@ def expect_coloured_districts(page: Page) -> None:
         page.wait_for_timeout(15_000)
         if area_map.get_attribute("data-banded-count") in (None, "0"):
             page.reload()
-            expect(area_map).to_have_attribute("data-loading", "false")
+            expect(area_map).to_have_attribute("data-loading", "false", timeout=WAIT)
     assert int(area_map.get_attribute("data-banded-count") or 0) <= int(
         area_map.get_attribute("data-feature-count") or 0
     )
@@ -137,10 +140,10 @@ def test_the_wall_shows_the_city_live_and_drills_down(screen: Callable[[int, int
     assert operator_city
     expect_figures_are_numbers(page)
     expect_coloured_districts(page)
-    expect(page.get_by_test_id("command-live")).to_have_attribute("data-state", "open")
-    expect(page.get_by_test_id("command-clock")).to_have_text(re.compile(r"^\d{2}:\d{2}:\d{2}$"))
-    expect(page.get_by_test_id("command-as-of")).to_contain_text("数据截至")
-    expect(page.get_by_test_id("command-feed-item").first).to_be_visible()
+    expect(page.get_by_test_id("command-live")).to_have_attribute("data-state", "open", timeout=WAIT)
+    expect(page.get_by_test_id("command-clock")).to_have_text(re.compile(r"^\d{2}:\d{2}:\d{2}$"), timeout=WAIT)
+    expect(page.get_by_test_id("command-as-of")).to_contain_text("数据截至", timeout=WAIT)
+    expect(page.get_by_test_id("command-feed-item").first).to_be_visible(timeout=WAIT)
     expect_no_scrollbars_and_panels_inside(page)
 
     # A case reported now, in the grid worker's grid, appears at the top of the feed through the stream.
@@ -161,10 +164,12 @@ def test_the_wall_shows_the_city_live_and_drills_down(screen: Callable[[int, int
             "/api/v1/command/positions/me", json={"lon": at[0], "lat": at[1], "duty_minutes": 60}
         ).raise_for_status()
         item = page.locator(f"[data-testid=command-feed-item][data-key='case:{case['id']}']")
-        expect(item).to_be_visible()
-        expect(item).to_have_attribute("data-kind", "case")
-        expect(page.locator("[data-testid=command-figure][data-key=onDuty]")).not_to_have_attribute("data-value", "0")
-        expect(map_of(page)).not_to_have_attribute("data-worker-count", "0")
+        expect(item).to_be_visible(timeout=WAIT)
+        expect(item).to_have_attribute("data-kind", "case", timeout=WAIT)
+        expect(page.locator("[data-testid=command-figure][data-key=onDuty]")).not_to_have_attribute(
+            "data-value", "0", timeout=WAIT
+        )
+        expect(map_of(page)).not_to_have_attribute("data-worker-count", "0", timeout=WAIT)
         screenshot(page, "command-wall")
     finally:
         worker.client.delete("/api/v1/command/positions/me")
@@ -174,18 +179,18 @@ def test_the_wall_shows_the_city_live_and_drills_down(screen: Callable[[int, int
     codes: list[str] = page.evaluate("() => window.__civicgridCommandMap.codes()")
     district = grid["code"][:6] if grid["code"][:6] in codes else codes[0]
     click_area(page, district)
-    expect(page.get_by_test_id("command-page")).to_have_attribute("data-area", district)
-    expect(map_of(page)).to_have_attribute("data-level", "street")
-    expect(map_of(page)).to_have_attribute("data-loading", "false")
+    expect(page.get_by_test_id("command-page")).to_have_attribute("data-area", district, timeout=WAIT)
+    expect(map_of(page)).to_have_attribute("data-level", "street", timeout=WAIT)
+    expect(map_of(page)).to_have_attribute("data-loading", "false", timeout=WAIT)
     assert int(map_of(page).get_attribute("data-feature-count") or 0) > 0
-    expect(page.get_by_test_id("command-trail-step")).to_have_count(2)
-    expect(page.get_by_test_id("command-area-name")).not_to_be_empty()
+    expect(page.get_by_test_id("command-trail-step")).to_have_count(2, timeout=WAIT)
+    expect(page.get_by_test_id("command-area-name")).not_to_be_empty(timeout=WAIT)
     expect_figures_are_numbers(page)
     page.wait_for_timeout(1500)  # the map's fly-to ends
     screenshot(page, "command-wall-district")
     page.get_by_test_id("command-trail-step").first.click()
-    expect(page.get_by_test_id("command-page")).to_have_attribute("data-area", operator_city)
-    expect(map_of(page)).to_have_attribute("data-level", "district")
+    expect(page.get_by_test_id("command-page")).to_have_attribute("data-area", operator_city, timeout=WAIT)
+    expect(map_of(page)).to_have_attribute("data-level", "district", timeout=WAIT)
 
 
 def test_the_screen_fits_a_laptop(screen: Callable[[int, int], Page]) -> None:

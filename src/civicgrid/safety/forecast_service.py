@@ -9,9 +9,12 @@ not read many records of one day as simultaneous.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -125,23 +128,41 @@ def data_span(session: Session, selection: Selection) -> tuple[date, date, int] 
 def load_events(session: Session, units: Units, selection: Selection, first: date, last: date) -> Events:
     """The usable incidents of the selection from `first` to `last` (local days, inclusive) as events.
 
-    Read as plain column values (no ORM rows, no per-row datetime objects on SQLite) and converted with
-    pandas in one pass: a year of calls at scale 1 (~200,000) loads in about a second.
+    Read as the driver's plain tuples (no ORM rows, no per-row datetime objects on SQLite) and converted
+    with pandas in one pass: a year of calls at scale 1 (~180,000) in about two seconds, most of it SQLite's.
     """
-    rows = (
-        session.connection()
-        .execute(
-            select(
-                SafetyIncident.id,
-                SafetyIncident.lon,
-                SafetyIncident.lat,
-                type_coerce(SafetyIncident.occurred_at, String),
-                SafetyIncident.time_precision,
-                type_coerce(SafetyIncident.day, String),
-            ).where(*_usable(selection.codes), SafetyIncident.day >= first, SafetyIncident.day <= last)
-        )
-        .all()
+    with _collector_paused():
+        return _load_events(session, units, selection, first, last)
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Hundreds of thousands of fresh tuples set off the cyclic garbage collector again and again (40 % of
+    the loading time at scale 1); none of them form cycles, so it waits until they are arrays."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_events(session: Session, units: Units, selection: Selection, first: date, last: date) -> Events:
+    result = session.connection().execute(
+        select(
+            SafetyIncident.id,
+            SafetyIncident.lon,
+            SafetyIncident.lat,
+            type_coerce(SafetyIncident.occurred_at, String),
+            SafetyIncident.time_precision,
+            type_coerce(SafetyIncident.day, String),
+        ).where(*_usable(selection.codes), SafetyIncident.day >= first, SafetyIncident.day <= last)
     )
+    try:  # the driver's tuples as they come: no Row objects (a third of the time at scale 1)
+        rows = result.cursor.fetchall() if result.cursor is not None else []
+    finally:
+        result.close()
     if not rows:
         empty = np.zeros(0)
         return Events(empty, empty, empty, np.zeros(0, dtype=np.int64))
@@ -149,7 +170,7 @@ def load_events(session: Session, units: Units, selection: Selection, first: dat
     lon_a = np.array(lon, dtype=np.float64)
     lat_a = np.array(lat, dtype=np.float64)
     # UTC instants (naive strings on SQLite, aware datetimes on PostgreSQL) → local days since 1970.
-    instants = pd.to_datetime(pd.Series(occurred), utc=True, format="mixed").dt.tz_localize(None).to_numpy()
+    instants = pd.to_datetime(pd.Series(occurred), utc=True, format="ISO8601").dt.tz_localize(None).to_numpy()
     at_second = instants.astype("datetime64[us]").astype(np.int64) / 86_400e6 + _OFFSET_DAYS
     days = pd.to_datetime(pd.Series(day).astype(str), format="%Y-%m-%d").to_numpy().astype("datetime64[D]")
     days = days.astype(np.int64).astype(np.float64)

@@ -34,7 +34,7 @@ from civicgrid.core import jobs
 from civicgrid.core.clock import utcnow
 from civicgrid.core.db import Database
 from civicgrid.core.errors import ImportRejected
-from civicgrid.registry.imports import MAX_PROBLEMS_IN_RESULT, ErrorReport, batches, locate_columns
+from civicgrid.registry.imports import MAX_PROBLEMS_IN_RESULT, ErrorReport, analyze_table, batches, locate_columns
 from civicgrid.registry.sources import cell_text, open_source, sniff_format
 from civicgrid.safety import incidents
 from civicgrid.safety.feed_mappings import category_table
@@ -134,6 +134,7 @@ class _Run:
     unknown: Counter[str] = field(default_factory=Counter)
     seen: dict[str, int] = field(default_factory=dict)  # record id → the row that first gave it
     duplicate_examples: list[str] = field(default_factory=list)
+    batches: int = 0
 
     def rows(self) -> Iterator[list[tuple[int, list[Any]]]]:
         source = open_source(Path(self.spec.path), self.spec.format, count=False, encoding=self.encoding)
@@ -153,6 +154,11 @@ class _Run:
 
     def take(self, session: Session, batch: list[tuple[int, list[Any]]], *, write: bool) -> None:
         """Read, place and (with `write`) store the batch's rows; report the refused ones."""
+        self.batches += 1
+        if write and self.batches & (self.batches - 1) == 0 and session.get_bind().dialect.name == "postgresql":
+            # Without statistics PostgreSQL looks the known keys up by source alone: every batch would read
+            # every record stored before it (100,000 rows: 200 s instead of 40 s).
+            analyze_table(session, "safety_incident")
         now = utcnow()
         source, table, columns = self.spec.source, self.table, self.columns.items()
         records: list[Record] = []

@@ -242,15 +242,15 @@ def _rows(path: Path, spec: ImportSpec) -> Iterator[list[tuple[int, list[Any]]]]
         source.close()
 
 
-def _analyze(session: Session, entity: str) -> None:
-    """Refresh the planner's statistics inside the write transaction (batches 1, 2, 4, 8, …).
+def analyze_table(session: Session, table: str) -> None:
+    """Refresh the planner's statistics of `table` inside the write transaction (at batches 1, 2, 4, 8, …
+    of a long import; PostgreSQL only).
 
     PostgreSQL's ANALYZE counts the rows this transaction inserted; without it the statistics (and the
     plans psycopg prepared for the batch lookups) still describe the table before the import — an empty
     table is scanned whole for every batch, which turns a million-row import quadratic. A savepoint keeps
     a refusal (a role that may not analyze) from aborting the import.
     """
-    table = "registry_person" if entity == "people" else "registry_house"
     try:
         with session.begin_nested():
             session.execute(text(f"ANALYZE {table}"))
@@ -278,7 +278,7 @@ def _write_all(
             postgres = session.get_bind().dialect.name == "postgresql"
             for number, batch_rows in enumerate(_rows(Path(spec.path), spec), 1):
                 if postgres and number & (number - 1) == 0:
-                    _analyze(session, importer.entity)
+                    analyze_table(session, "registry_person" if importer.entity == "people" else "registry_house")
                 counts, rows = importer.process(session, batch_rows, write=True)
                 total.add(counts)
                 if counts.failed:

@@ -420,6 +420,10 @@ def test_files_are_refused_before_any_row_is_read(
     ]
     assert_error(upload(client, operator, good, 999), 404)
     assert_error(upload(client, operator, good, mapping_id, "some"), 422)
+    assert (
+        "longer than 4,096 bytes"
+        in assert_error(upload(client, operator, good, mapping_id, "x" * 5000), 422)["message"]
+    )
     assert_error(upload(client, operator, good, mapping_id, query={"mapping_id": mapping_id + 1}), 422)
     xlsx = client.post(
         f"{SAFETY}/imports",

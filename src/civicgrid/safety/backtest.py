@@ -346,8 +346,8 @@ def plan_backtest(session: Session, spec: BacktestSpec) -> BacktestPlan:
         raise InvalidInput(
             f"the training window of the first back-tested period ({train_first.isoformat()} to "
             f"{(periods[0].start - timedelta(days=1)).isoformat()}, before the {spec.period} of "
-            f"{periods[0].start.isoformat()}) is empty: {data_words}. Ask for fewer --periods, an earlier "
-            "--until or a longer --train-days, or load older data",
+            f"{periods[0].start.isoformat()}) is empty: {data_words}. The first period must start after "
+            f"{first_day.isoformat()}: ask for fewer --periods or a later --until, or load older data",
             details=[
                 {
                     "field": "periods",

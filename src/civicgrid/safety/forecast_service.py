@@ -29,6 +29,7 @@ from civicgrid.authz.scope import Level, Principal
 from civicgrid.core.clock import utcnow
 from civicgrid.core.errors import InvalidInput
 from civicgrid.geo import service as geo_service
+from civicgrid.safety.categories import RECORDS_SOURCE
 from civicgrid.safety.cells import MAX_CELL_M, MIN_CELL_M, UNIT_KINDS, Units, check_cell_size, load_units
 from civicgrid.safety.counts import LOCAL_TZ, local_day
 from civicgrid.safety.forecast import METHOD_NOTES, METHODS, Events, Forecast, Options, SelfExcitingFit, forecast
@@ -107,7 +108,9 @@ def select_categories(session: Session, indicator: str | None, categories: list[
 
 
 def _usable(codes: tuple[str, ...]) -> list[Any]:
+    # Calls only: recorded incidents mostly repeat a call at the same place, and would count it twice.
     return [
+        SafetyIncident.source != RECORDS_SOURCE,
         SafetyIncident.category_code.in_(codes),
         SafetyIncident.lon.is_not(None),
         SafetyIncident.lat.is_not(None),

@@ -154,7 +154,7 @@ def store(session: Session, records: Sequence[Record], *, job_id: int | None = N
             stored.created.append(record)
         else:
             stored.duplicates.append(record.record_id)
-    # count_incidents reads division_code, day, category_code, deaths and injuries, which a Record has.
+    # count_incidents reads source, division_code, day, category_code, deaths and injuries, which a Record has.
     counts.count_incidents(session, cast("Iterable[SafetyIncident]", stored.created))
     return stored
 

@@ -34,6 +34,9 @@ from tests.e2e.registry_seed import PASSWORD, Api
 
 pytestmark = pytest.mark.e2e
 
+# Assertions that wait for the server (a page's data, an action's answer) allow for a busy machine.
+LOAD_MS = 30_000
+
 
 # -- data ---------------------------------------------------------------------------------------------------
 
@@ -132,12 +135,12 @@ def area_map(page: Page) -> Locator:
 def expect_map_drawn(page: Page, level: str) -> int:
     """The map shows `level`, every area drawn has a band; returns how many areas it draws."""
     m = area_map(page)
-    expect(m).to_have_attribute("data-level", level)
-    expect(m).to_have_attribute("data-loading", "false")
-    expect(m).not_to_have_attribute("data-feature-count", "0")
-    expect(page.get_by_test_id("safety-row-name").first).to_be_visible()
+    expect(m).to_have_attribute("data-level", level, timeout=LOAD_MS)
+    expect(m).to_have_attribute("data-loading", "false", timeout=LOAD_MS)
+    expect(m).not_to_have_attribute("data-feature-count", "0", timeout=LOAD_MS)
+    expect(page.get_by_test_id("safety-row-name").first).to_be_visible(timeout=LOAD_MS)
     count = int(m.get_attribute("data-feature-count") or 0)
-    expect(m).to_have_attribute("data-coloured", str(count))
+    expect(m).to_have_attribute("data-coloured", str(count), timeout=LOAD_MS)
     return count
 
 
@@ -199,10 +202,10 @@ def test_explanation_drawer_lists_the_components(safety_data: dict[str, Any], as
     code = worst.get_attribute("data-code")
     worst.click()
     drawer = page.get_by_test_id("safety-explain")
-    expect(drawer).to_have_attribute("data-loaded", "true")
+    expect(drawer).to_have_attribute("data-loaded", "true", timeout=LOAD_MS)
     expect(drawer).to_have_attribute("data-code", code or "")
     components = page.get_by_test_id("safety-component")
-    expect(components.first).to_be_visible()
+    expect(components.first).to_be_visible(timeout=LOAD_MS)
     indicators = components.evaluate_all("els => els.map(e => e.dataset.indicator)")
     assert {"crime_order", "fire", "traffic"} <= set(indicators), indicators
     expect(page.get_by_test_id("safety-components")).to_contain_text("刑事治安")
@@ -240,7 +243,7 @@ def test_community_staff_see_the_grids_of_their_community(
 def open_warning(page: Page, warning_id: int) -> Locator:
     page.goto(f"/safety/warnings?id={warning_id}")
     detail = page.get_by_test_id("warning-detail")
-    expect(detail).to_have_attribute("data-status", re.compile(".+"))
+    expect(detail).to_have_attribute("data-status", re.compile(".+"), timeout=LOAD_MS)
     return detail
 
 
@@ -249,7 +252,7 @@ def test_a_warning_is_explained_and_acknowledged(safety_data: dict[str, Any], as
     page = as_user("operator")
     page.get_by_test_id("menu-safetyWarnings").click()
     page.wait_for_url("**/safety/warnings")
-    expect(page.get_by_test_id("warning-row").first).to_be_visible()
+    expect(page.get_by_test_id("warning-row").first).to_be_visible(timeout=LOAD_MS)
     expect(page.locator("[data-testid=warning-row-status]", has_text=re.compile("已确认|已关闭"))).to_have_count(
         0
     )  # open only
@@ -262,13 +265,13 @@ def test_a_warning_is_explained_and_acknowledged(safety_data: dict[str, Any], as
     expect(plain).to_contain_text("概率")
     expect(plain).to_contain_text("误报")
     expect(page.get_by_test_id("warning-chart").locator("canvas")).to_have_count(1)
-    expect(page.get_by_test_id("warning-records").locator("tbody tr").first).to_be_visible()
+    expect(page.get_by_test_id("warning-records").locator("tbody tr").first).to_be_visible(timeout=LOAD_MS)
     expect(page.get_by_test_id("warning-records-map")).not_to_have_attribute("data-points", "0")
     page.wait_for_timeout(500)  # the small map's first frame
     screenshot(page, "safety-warning")
 
     page.get_by_test_id("warning-acknowledge").click()
-    expect(detail).to_have_attribute("data-status", "acknowledged")
+    expect(detail).to_have_attribute("data-status", "acknowledged", timeout=LOAD_MS)
     expect(page.get_by_test_id("warning-acknowledge")).to_have_count(0)
     expect(page.get_by_test_id("warning-actions")).to_contain_text("确认于")
 
@@ -282,7 +285,7 @@ def test_a_warning_becomes_a_case_and_is_closed_with_a_note(
     page.get_by_test_id("warning-to-case").click()
     page.locator(".el-message-box__btns .el-button--primary").click()
     link = page.get_by_test_id("warning-case-link")
-    expect(link).to_contain_text("已转为事件")
+    expect(link).to_contain_text("已转为事件", timeout=LOAD_MS)
     expect(detail).to_have_attribute("data-status", "acknowledged")
     href = link.get_attribute("href") or ""
     assert re.fullmatch(r"/cases/\d+", href), href
@@ -296,14 +299,14 @@ def test_a_warning_becomes_a_case_and_is_closed_with_a_note(
     expect(detail).to_have_attribute("data-status", "acknowledged")
     field(page, "warning-close-note").fill("已安排夜间巡逻，嫌疑人已抓获")
     page.get_by_test_id("warning-close-submit").click()
-    expect(detail).to_have_attribute("data-status", "closed")
-    expect(dialog).to_be_hidden()
+    expect(detail).to_have_attribute("data-status", "closed", timeout=LOAD_MS)
+    expect(dialog).to_be_hidden(timeout=LOAD_MS)
     expect(page.get_by_test_id("warning-actions")).to_contain_text("已安排夜间巡逻")
 
     # The case it became opens from the link.
     link.click()
     expect(page).to_have_url(re.compile(re.escape(href) + "$"))
-    expect(page.get_by_test_id("case-detail")).to_be_visible()
+    expect(page.get_by_test_id("case-detail")).to_be_visible(timeout=LOAD_MS)
     api = Api(server_url, "operator")
     try:
         closed = api.get(f"/api/v1/safety/warnings/{warning['id']}")
@@ -367,7 +370,7 @@ def test_a_mapping_is_saved_and_a_file_imported_row_by_row(
     # A mapping for a police system's own headings and labels.
     page.get_by_test_id("feed-mapping-create").click()
     dialog = page.get_by_test_id("feed-mapping-dialog")
-    expect(dialog).to_be_visible()
+    expect(dialog).to_be_visible(timeout=LOAD_MS)
     field(page, "feed-mapping-name").fill(f"e2e 110 {stamp}")
     field(page, "feed-mapping-column-record_id").fill("接警单号")
     field(page, "feed-mapping-column-occurred_at").fill("接警时间")
@@ -378,8 +381,10 @@ def test_a_mapping_is_saved_and_a_file_imported_row_by_row(
     page.locator(".el-select-dropdown__item:visible", has_text="0101").first.click()
     screenshot(page, "safety-feeds-mapping")
     page.get_by_test_id("feed-mapping-save").click()
-    expect(dialog).to_be_hidden()
-    expect(page.get_by_test_id("feed-mapping-row-name").filter(has_text=f"e2e 110 {stamp}")).to_be_visible()
+    expect(dialog).to_be_hidden(timeout=LOAD_MS)
+    expect(page.get_by_test_id("feed-mapping-row-name").filter(has_text=f"e2e 110 {stamp}")).to_be_visible(
+        timeout=LOAD_MS
+    )
 
     # A file with good rows, a swapped point, a bad time and a label the table lacks.
     path = tmp_path / "calls.csv"
@@ -420,7 +425,7 @@ def test_a_mapping_is_saved_and_a_file_imported_row_by_row(
     # The new calls are among the recent incidents.
     page.get_by_role("tab", name="近期警情").click()
     table = page.get_by_test_id("incident-table")
-    expect(table).to_contain_text(f"E2E-{stamp}-1")
+    expect(table).to_contain_text(f"E2E-{stamp}-1", timeout=LOAD_MS)
     expect(table).to_contain_text("盗窃")
     screenshot(page, "safety-feeds-incidents")
 
@@ -445,21 +450,21 @@ def test_administrator_keeps_threshold_rules_and_index_weights_must_add_up(as_us
     page.on("request", lambda r: posted.append(r.url) if r.method == "POST" and "/index-configs" in r.url else None)
     page.get_by_test_id("index-config-save").click()
     expect(page.get_by_test_id("index-config-problems")).to_contain_text("权重合计为 110")
-    expect(form).to_be_visible()
+    expect(form).to_be_visible(timeout=LOAD_MS)
     assert not posted, "a configuration whose weights do not add up was sent"
 
     # A threshold rule on thefts (call class 01) with the defaults: 10 in 7 days in any community.
     name = f"e2e 盗窃阈值 {int(time.time())}"
     page.get_by_test_id("warning-rule-new").click()
     dialog = page.get_by_test_id("warning-rule-dialog")
-    expect(dialog).to_be_visible()
+    expect(dialog).to_be_visible(timeout=LOAD_MS)
     field(page, "warning-rule-name").fill(name)
     kind = page.get_by_test_id("warning-rule-kind")
     kind.click()
     kind.locator("input").fill("inc:01")
     kind.locator("input").press("Enter")
     page.get_by_test_id("warning-rule-save").click()
-    expect(dialog).to_be_hidden()
+    expect(dialog).to_be_hidden(timeout=LOAD_MS)
     row = page.get_by_test_id("warning-rule-table").locator("tbody tr", has_text=name)
-    expect(row).to_contain_text("每个社区/村 7 天内达到 10 起")
+    expect(row).to_contain_text("每个社区/村 7 天内达到 10 起", timeout=LOAD_MS)
     screenshot(page, "safety-settings")

@@ -84,7 +84,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[str]] = {
     Role.admin: frozenset(
         _EVERYONE_SIGNED_IN
         | {"geo:import", "org:write", "user:read", "user:write", "apikey:write", "codes:write", "calendar:write"}
-        | {"case:admin", "safety:admin"}
+        | {"case:admin", "safety:admin", "safety:read"}
     ),
     Role.center_operator: frozenset(
         _EVERYONE_SIGNED_IN

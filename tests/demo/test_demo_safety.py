@@ -203,21 +203,23 @@ def test_every_incident_lies_inside_its_grid_and_the_city(s: Session) -> None:
 
 def test_daily_counts_equal_the_incident_table_and_the_cases(built: Built, s: Session) -> None:
     klass = func.substr(SafetyIncident.category_code, 1, 2)
-    expected = {
-        (code, day, f"{'rec' if source == 'records' else 'inc'}:{k}"): (n, deaths, injuries)
-        for code, day, source, k, n, deaths, injuries in s.execute(
-            select(
-                SafetyIncident.division_code,
-                SafetyIncident.day,
-                SafetyIncident.source == "records",
-                klass,
-                func.count(),
-                func.sum(SafetyIncident.deaths),
-                func.sum(SafetyIncident.injuries),
-            ).group_by(SafetyIncident.division_code, SafetyIncident.day, SafetyIncident.source == "records", klass)
-        )
-        for source in ["records" if source else "calls"]
-    }
+    tallies: dict[tuple[str, date, str], list[int]] = {}
+    for code, day, source, k, n, deaths, injuries in s.execute(
+        select(
+            SafetyIncident.division_code,
+            SafetyIncident.day,
+            SafetyIncident.source,
+            klass,
+            func.count(),
+            func.sum(SafetyIncident.deaths),
+            func.sum(SafetyIncident.injuries),
+        ).group_by(SafetyIncident.division_code, SafetyIncident.day, SafetyIncident.source, klass)
+    ):
+        tally = tallies.setdefault((code, day, f"{'rec' if source == 'records' else 'inc'}:{k}"), [0, 0, 0])
+        tally[0] += n
+        tally[1] += deaths
+        tally[2] += injuries
+    expected = {key: (n, deaths, injuries) for key, (n, deaths, injuries) in tallies.items()}
     counted = {
         (r.division_code, r.day, r.kind): (r.count, r.deaths, r.injuries)
         for r in s.scalars(

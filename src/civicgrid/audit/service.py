@@ -16,15 +16,13 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from civicgrid.audit.models import GENESIS_HASH, AuditHead, AuditRecord
 from civicgrid.authz.policy import require
 from civicgrid.authz.scope import Principal
 from civicgrid.core.clock import utcnow
-from civicgrid.core.db import AnySelect
+from civicgrid.core.db import AnySelect, dialect_insert
 from civicgrid.core.observability import client_address_var, request_id_var
 
 HEAD_ID = 1
@@ -61,8 +59,8 @@ def _lock_head(session: Session) -> AuditHead:
     """Take the append lock by writing the head row (created on first use, race-free)."""
     lock = update(AuditHead).where(AuditHead.id == HEAD_ID).values(seq=AuditHead.seq + 0)
     if session.execute(lock).rowcount == 0:  # type: ignore[attr-defined]
-        dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(dialect_insert(AuditHead).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH).on_conflict_do_nothing())
+        head_row = dialect_insert(session, AuditHead).values(id=HEAD_ID, seq=0, hash=GENESIS_HASH)
+        session.execute(head_row.on_conflict_do_nothing())
         session.execute(lock)
     head = session.get(AuditHead, HEAD_ID, populate_existing=True)
     assert head is not None

@@ -23,8 +23,6 @@ from typing import Any
 
 from sqlalchemy import Integer, and_, any_, exists, insert, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -32,6 +30,7 @@ from civicgrid.audit import service as audit
 from civicgrid.cases import events
 from civicgrid.cases.models import Case, CaseAction, CaseCard
 from civicgrid.core.clock import utcnow
+from civicgrid.core.db import dialect_insert
 from civicgrid.core.scheduler import periodic
 
 TASK_NAME = "cases.sla_scan"
@@ -93,9 +92,8 @@ def insert_cards(session: Session, wanted: Sequence[Wanted], now: datetime) -> l
     the cards this call inserted."""
     if not wanted:
         return []
-    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     statement = (
-        dialect_insert(CaseCard)
+        dialect_insert(session, CaseCard)
         .on_conflict_do_nothing()
         .returning(CaseCard.case_id, CaseCard.cycle, CaseCard.stage, CaseCard.colour)
     )

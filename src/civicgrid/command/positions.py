@@ -27,8 +27,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from civicgrid.auth.models import User
@@ -37,7 +35,7 @@ from civicgrid.authz.scope import Level, Principal
 from civicgrid.command.models import CommandPosition
 from civicgrid.core.broadcast import Audience, Event, publish_after_commit
 from civicgrid.core.clock import utcnow
-from civicgrid.core.db import AnySelect
+from civicgrid.core.db import AnySelect, dialect_insert
 from civicgrid.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from civicgrid.core.scheduler import periodic
 from civicgrid.geo.lookup import Located, lookup_point
@@ -133,10 +131,6 @@ def _area(position: CommandPosition) -> dict[Level, str | None]:
     return area_codes_of(position)
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def share(
     session: Session,
     principal: Principal,
@@ -183,7 +177,7 @@ def share(
         updated["started_at"] = now
         updated["on_duty_until"] = now + timedelta(minutes=duty_minutes)
     # One upsert: the phone may send twice at once (a timer and the page becoming visible).
-    statement = _insert(session)(CommandPosition).values(
+    statement = dialect_insert(session, CommandPosition).values(
         **values, started_at=now, on_duty_until=now + timedelta(minutes=duty_minutes or 0)
     )
     updated.pop("user_id")

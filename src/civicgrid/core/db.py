@@ -11,8 +11,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeAlias
 
-from sqlalchemy import MetaData, Select, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy import MetaData, Select, Table, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 # A SELECT of any row shape (SQLAlchemy 2.1 types Select by its column tuple).
@@ -29,6 +30,21 @@ NAMING_CONVENTION = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# An INSERT with ON CONFLICT support: both dialects share on_conflict_do_nothing/_do_update and `excluded`.
+DialectInsert: TypeAlias = postgresql.Insert | sqlite.Insert
+
+
+def dialect_insert(session_or_bind: Session | Connection | Engine, table: type[Base] | Table) -> DialectInsert:
+    """The INSERT of the database behind `session_or_bind` (PostgreSQL or SQLite), for upserts."""
+    bind = session_or_bind.get_bind() if isinstance(session_or_bind, Session) else session_or_bind
+    name = bind.dialect.name
+    if name == "postgresql":
+        return postgresql.insert(table)
+    if name == "sqlite":
+        return sqlite.insert(table)
+    raise ValueError(f"unsupported database dialect {name!r} (PostgreSQL or SQLite)")
 
 
 def _sqlite_manual_transactions(dbapi_connection: Any, _record: Any) -> None:

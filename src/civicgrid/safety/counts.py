@@ -17,11 +17,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import String, case, delete, func, literal, or_, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from civicgrid.cases import service as cases_service
+from civicgrid.core.db import dialect_insert
 from civicgrid.geo.models import Division
 from civicgrid.safety.categories import RECORDS_SOURCE, kind_of
 from civicgrid.safety.models import SafetyDailyCount, SafetyDirtyDay, SafetyFeedState, SafetyIncident
@@ -53,15 +52,10 @@ class Tally:
     injuries: int = 0
 
 
-def _insert(session: Session):  # type: ignore[no-untyped-def]
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-
-
 def add_counts(session: Session, tallies: dict[CountKey, Tally]) -> None:
     """Add to the daily counts (rows created as needed) and mark their days for recomputation."""
     if not tallies:
         return
-    insert = _insert(session)
     rows = [
         {
             "division_code": k.division_code,
@@ -75,7 +69,7 @@ def add_counts(session: Session, tallies: dict[CountKey, Tally]) -> None:
     ]
     # One statement, executed for many rows: a multi-row VALUES statement would be compiled again for every
     # batch, which took minutes for a million rows.
-    statement = insert(SafetyDailyCount)
+    statement = dialect_insert(session, SafetyDailyCount)
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(
         index_elements=["division_code", "day", "kind"],
@@ -92,10 +86,10 @@ def add_counts(session: Session, tallies: dict[CountKey, Tally]) -> None:
 
 
 def mark_dirty(session: Session, days: Iterable[date]) -> None:
-    insert = _insert(session)
+    statement = dialect_insert(session, SafetyDirtyDay)
     values = [{"day": d} for d in sorted(set(days))]
     for start in range(0, len(values), 5_000):
-        session.execute(insert(SafetyDirtyDay).values(values[start : start + 5_000]).on_conflict_do_nothing())
+        session.execute(statement.values(values[start : start + 5_000]).on_conflict_do_nothing())
 
 
 def take_dirty_days(session: Session) -> list[date]:
@@ -163,7 +157,7 @@ def rebuild_incident_counts(session: Session) -> int:
         func.coalesce(func.sum(SafetyIncident.injuries), 0),
     ).group_by(SafetyIncident.division_code, SafetyIncident.day, prefix, klass)
     columns = ["division_code", "day", "kind", "count", "deaths", "injuries"]
-    session.execute(_insert(session)(SafetyDailyCount).from_select(columns, grouped))
+    session.execute(dialect_insert(session, SafetyDailyCount).from_select(columns, grouped))
     mark_dirty(session, session.scalars(select(SafetyIncident.day).distinct()))
     return int(session.scalar(select(func.count()).where(incident_kinds)) or 0)
 

@@ -21,8 +21,6 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from civicgrid.audit import service as audit
@@ -31,7 +29,7 @@ from civicgrid.authz.scope import Principal
 from civicgrid.cases import categories as case_categories
 from civicgrid.core.broadcast import Audience, Event, publish_after_commit
 from civicgrid.core.clock import utcnow
-from civicgrid.core.db import AnySelect
+from civicgrid.core.db import AnySelect, dialect_insert
 from civicgrid.core.errors import InvalidInput
 from civicgrid.geo import service as geo
 from civicgrid.geo.models import LEVELS, Division
@@ -181,8 +179,7 @@ def create_warnings(session: Session, new: Sequence[NewWarning]) -> CreateResult
         )
     session.flush()
     if rows:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        statement = insert(SafetyWarning).on_conflict_do_nothing().returning(SafetyWarning.id)
+        statement = dialect_insert(session, SafetyWarning).on_conflict_do_nothing().returning(SafetyWarning.id)
         ids = [int(row[0]) for row in session.connection().execute(statement, rows)]
         result.unchanged += len(rows) - len(ids)
         if ids:

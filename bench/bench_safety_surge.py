@@ -25,7 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.safety.synthetic import Series, Synthetic, build_tree
 
-from civicgrid.safety.surge import SurgeDetector, day_number, fit_city
+from civicgrid.safety.surge import SurgeDetector
+from civicgrid.safety.surge_model import day_number, fit_city
 
 KINDS = {
     **{

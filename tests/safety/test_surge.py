@@ -12,14 +12,8 @@ import pytest
 
 from civicgrid.core.errors import InvalidInput
 from civicgrid.safety.counts import CountFrame
-from civicgrid.safety.surge import (
-    SurgeDetector,
-    detect_surges,
-    fit_city,
-    moment_alpha,
-    sparse_moment_alpha,
-    surge_precision_recall,
-)
+from civicgrid.safety.surge import SurgeDetector, detect_surges, surge_precision_recall
+from civicgrid.safety.surge_model import fit_city, moment_alpha, sparse_moment_alpha
 from tests.safety.synthetic import Planted, Series, Synthetic, build_tree, days_between
 
 FIRST, LAST = date(2024, 1, 1), date(2025, 3, 31)

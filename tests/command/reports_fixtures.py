@@ -170,8 +170,7 @@ def build_report_data(db: Database, city: TinyCity) -> ReportCity:
         )  # fmt: skip
         _warning(s, OTHER_DISTRICT, "district", (OTHER_DISTRICT, None, None, None), week.start, week.start)
         _warning(s, GRID_A1, "grid", a1, previous.start, previous.start + timedelta(days=1), title="上周的预警")
-    with db.unit_of_work() as s:
-        index_service.recompute(s, now, limit=None)
+    index_service.recompute(db, now, limit=None)
     return result
 
 

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from civicgrid.config import Settings, random_secret
 from civicgrid.core import scheduler
@@ -27,7 +26,7 @@ def calls() -> Iterator[list[datetime]]:
     seen: list[datetime] = []
 
     @periodic("test.tick", every=EVERY)
-    def tick(session: Session, now: datetime) -> int:
+    def tick(database: Database, now: datetime) -> int:
         seen.append(now)
         return len(seen)
 
@@ -91,10 +90,11 @@ def test_a_failing_task_is_logged_without_its_message_rolled_back_and_not_fatal(
     db: Database, calls: list[datetime], caplog: pytest.LogCaptureFixture
 ) -> None:
     @periodic("test.broken", every=EVERY)
-    def broken(session: Session, now: datetime) -> None:
-        session.add(ScheduleLease(name="test.written-then-failed"))
-        session.flush()
-        raise ValueError("张三 13800138000 refused")  # a message that quotes personal data
+    def broken(database: Database, now: datetime) -> None:
+        with database.unit_of_work() as session:
+            session.add(ScheduleLease(name="test.written-then-failed"))
+            session.flush()
+            raise ValueError("张三 13800138000 refused")  # a message that quotes personal data
 
     try:
         with caplog.at_level(logging.INFO, logger="civicgrid.core.scheduler"):
@@ -113,7 +113,7 @@ def test_the_scheduler_thread_runs_due_tasks_and_stops(db: Database) -> None:
     ran = threading.Event()
 
     @periodic("test.signal", every=EVERY)
-    def signal(session: Session, now: datetime) -> None:
+    def signal(database: Database, now: datetime) -> None:
         ran.set()
 
     runner = scheduler.Scheduler(db, tick=timedelta(hours=1))

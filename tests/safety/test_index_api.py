@@ -62,7 +62,7 @@ def scored(db: Database, index_city: TinyCity) -> TinyCity:
     }
     with db.unit_of_work() as session:
         add_counts(session, {CountKey(c, date.fromisoformat(d), k): t for (c, d, k), t in counts.items()})
-        index_service.recompute(session, NOW)
+    index_service.recompute(db, NOW)
     index_service.rebuild(db, first=date(2024, 2, 1), last=date(2024, 3, 20), period_types=["month"], recount=False)
     return index_city
 

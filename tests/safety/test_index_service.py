@@ -78,7 +78,7 @@ def test_every_area_and_level_is_scored_and_stored(db: Database, index_city: Tin
         add(session, GRID_B1, "2024-03-07", "inc:04", 1)
         add(session, STREET_A, "2024-03-08", "inc:02", 3)  # placed only down to a street
         add(session, GRID_A1, "2024-03-09", "case:01", 5)  # disputes: not in the default index
-        result = index_service.recompute(session, NOW)
+    result = index_service.recompute(db, NOW)
     assert result.dirty_days == 5
     assert set(result.periods) == {"day", "dekad", "week", "month"}
     with db.unit_of_work() as session:
@@ -102,17 +102,17 @@ def test_the_incremental_recompute_follows_new_counts(db: Database, index_city: 
     with db.unit_of_work() as session:
         add(session, GRID_A1, "2024-03-05", "inc:01", 2)
         add(session, GRID_A2, "2024-03-05", "inc:01", 2)
-        index_service.recompute(session, NOW)
+    index_service.recompute(db, NOW)
     with db.unit_of_work() as session:
         before = scores(session, march)[GRID_A1]
         assert before.events == 2 and before.band == "green"
-        # nothing changed: only what is not stored yet would be computed
-        again = index_service.recompute(session, NOW)
-        assert again.dirty_days == 0 and again.rows == 0
+    # nothing changed: only what is not stored yet would be computed
+    again = index_service.recompute(db, NOW)
+    assert again.dirty_days == 0 and again.rows == 0
     with db.unit_of_work() as session:
         add(session, GRID_A1, "2024-03-18", "inc:01", 30, deaths=2)
-        result = index_service.recompute(session, NOW)
-        assert result.dirty_days == 1
+    result = index_service.recompute(db, NOW)
+    assert result.dirty_days == 1
     with db.unit_of_work() as session:
         after = scores(session, march)[GRID_A1]
         assert after.events == 32 and after.deaths == 2
@@ -131,13 +131,55 @@ def test_the_scheduled_task_recomputes(db: Database, index_city: TinyCity) -> No
     assert run_due(db, NOW + timedelta(minutes=1), only=[TASK_NAME]) == []  # not before five minutes
 
 
+def test_the_recompute_computes_without_holding_the_write_lock(
+    db: Database, index_city: TinyCity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While the counts are read and the scores computed, others write (on SQLite a held write lock would
+    make this write wait out the busy timeout and fail); a day marked meanwhile waits for the next run."""
+    with db.unit_of_work() as session:
+        add(session, GRID_A1, "2024-03-05", "inc:01", 4)
+    load = index_service.Engine.load.__func__  # type: ignore[attr-defined]
+
+    def load_while_others_write(cls: type[index_service.Engine], *args: Any, **kwargs: Any) -> Any:
+        with db.unit_of_work() as other:
+            add(other, GRID_A2, "2024-03-06", "inc:01", 7)
+        return load(cls, *args, **kwargs)
+
+    monkeypatch.setattr(index_service.Engine, "load", classmethod(load_while_others_write))
+    first = index_service.recompute(db, NOW)
+    assert first.dirty_days == 1
+    monkeypatch.undo()
+    second = index_service.recompute(db, NOW)
+    assert second.dirty_days == 1
+    with db.unit_of_work() as session:
+        week = scores(session, Period("week", date(2024, 3, 4)))
+        assert week[GRID_A1].events == 4 and week[GRID_A2].events == 7
+
+
+def test_a_failed_recompute_leaves_its_days_marked(
+    db: Database, index_city: TinyCity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with db.unit_of_work() as session:
+        add(session, GRID_A1, "2024-03-05", "inc:01", 4)
+
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise MemoryError("the machine ran out of memory")
+
+    monkeypatch.setattr(index_service.Engine, "load", broken)
+    with pytest.raises(MemoryError):
+        index_service.recompute(db, NOW)
+    with db.unit_of_work(write=False) as session:
+        assert list(session.scalars(select(SafetyDirtyDay.day))) == [date(2024, 3, 5)]
+        assert session.scalar(select(func.count()).select_from(SafetyScore)) == 0
+
+
 def test_red_streaks_run_across_periods_and_follow_a_changed_period(db: Database, index_city: TinyCity) -> None:
     use_definition(db, baseline="peers", scoring={"slope": 200})
     days = [date(2024, 3, d) for d in range(1, 6)]
     with db.unit_of_work() as session:
         for day in days:  # A1 far above its peer A2 every day: red
             add(session, GRID_A1, day.isoformat(), "inc:01", 20)
-        index_service.recompute(session, datetime(2024, 3, 5, 4, tzinfo=UTC))
+    index_service.recompute(db, datetime(2024, 3, 5, 4, tzinfo=UTC))
     with db.unit_of_work() as session:
         streak = [scores(session, Period("day", d))[GRID_A1] for d in days]
         assert [s.band for s in streak] == ["red"] * 5
@@ -146,7 +188,7 @@ def test_red_streaks_run_across_periods_and_follow_a_changed_period(db: Database
     with db.unit_of_work() as session:
         # 2 March turns out not red (the peer had as many): the streak restarts after it
         add(session, GRID_A2, "2024-03-02", "inc:01", 20)
-        index_service.recompute(session, datetime(2024, 3, 5, 4, tzinfo=UTC))
+    index_service.recompute(db, datetime(2024, 3, 5, 4, tzinfo=UTC))
     with db.unit_of_work() as session:
         streak = [scores(session, Period("day", d))[GRID_A1] for d in days]
         assert [s.band == "red" for s in streak] == [True, False, True, True, True]
@@ -195,7 +237,7 @@ def test_an_area_without_residents_is_explained_so(db: Database, index_city: Tin
 
     with db.unit_of_work() as session:
         add(session, OTHER_DISTRICT, "2024-03-05", "inc:01", 3)
-        index_service.recompute(session, NOW)
+    index_service.recompute(db, NOW)
     with db.unit_of_work() as session:
         out = explain(session, index_principal(session, "operator"), OTHER_DISTRICT, period_type="month", day=None)
     assert out["population"]["source"] == "none" and out["population"]["residents"] == 0
@@ -231,14 +273,14 @@ def test_a_backlog_of_changed_days_is_worked_off_newest_first(db: Database, inde
     with db.unit_of_work() as session:
         for n in range(40):  # 40 changed days: more than one run takes
             add(session, GRID_A1, (first + timedelta(days=n)).isoformat(), "inc:01", 1)
+    result = index_service.recompute(db, NOW)
+    assert result.dirty_days == index_service.DIRTY_DAYS_PER_RUN and result.days_left == 9
     with db.unit_of_work() as session:
-        result = index_service.recompute(session, NOW)
-        assert result.dirty_days == index_service.DIRTY_DAYS_PER_RUN and result.days_left == 9
         assert scores(session, Period("day", date(2024, 2, 9)))  # the newest day is done
         assert not scores(session, Period("day", date(2024, 1, 1)))
+    result = index_service.recompute(db, NOW)
+    assert result.dirty_days == 9 and result.days_left == 0
     with db.unit_of_work() as session:
-        result = index_service.recompute(session, NOW)
-        assert result.dirty_days == 9 and result.days_left == 0
         assert scores(session, Period("day", date(2024, 1, 1)))[GRID_A1].events == 1
 
 

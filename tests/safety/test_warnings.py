@@ -355,6 +355,31 @@ def test_the_scheduled_task_detects_yesterday_once(db: Database, warnings_city: 
     assert len(_warnings(db)) == count
 
 
+def test_the_scheduled_task_fits_its_models_without_holding_the_write_lock(
+    db: Database, warnings_city: TinyCity, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Others write while the surge models are fitted (on SQLite a held write lock would make them wait out
+    the busy timeout and fail); the warnings are stored after."""
+    from civicgrid.safety import warning_jobs
+
+    with db.unit_of_work() as session:
+        _history(session, DAY - timedelta(days=1))
+        _spike(session, DAY)
+    detect = warning_jobs.SurgeDetector.detect
+    writes: list[int] = []
+
+    def detect_while_others_write(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with db.unit_of_work() as other:
+            other.add(SafetyFeedState(feed=f"test.other-writer.{len(writes)}", last_id=1))
+        writes.append(1)
+        return detect(self, *args, **kwargs)
+
+    monkeypatch.setattr(warning_jobs.SurgeDetector, "detect", detect_while_others_write)
+    result = warning_jobs.run_scheduled(db, datetime(2025, 3, 10, 17, 30, tzinfo=UTC))
+    assert writes == [1] and result.days == 1 and result.created >= 1
+    assert len(_warnings(db)) == result.created
+
+
 def _cli(db: Database, monkeypatch: pytest.MonkeyPatch, *args: str) -> Any:
     from typer.testing import CliRunner
 

@@ -30,7 +30,7 @@ from civicgrid.audit import service as audit
 from civicgrid.cases import events
 from civicgrid.cases.models import Case, CaseAction, CaseCard
 from civicgrid.core.clock import utcnow
-from civicgrid.core.db import dialect_insert
+from civicgrid.core.db import Database, dialect_insert
 from civicgrid.core.scheduler import periodic
 
 TASK_NAME = "cases.sla_scan"
@@ -235,5 +235,6 @@ def cards_of(session: Session, case_ids: Sequence[int]) -> set[Wanted]:
 
 
 @periodic(TASK_NAME, every=DEFAULT_EVERY)
-def sla_scan_task(session: Session, now: datetime) -> ScanResult:
-    return scan(session, now)
+def sla_scan_task(database: Database, now: datetime) -> ScanResult:
+    with database.unit_of_work() as session:
+        return scan(session, now)

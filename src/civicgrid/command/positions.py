@@ -35,7 +35,7 @@ from civicgrid.authz.scope import Level, Principal
 from civicgrid.command.models import CommandPosition
 from civicgrid.core.broadcast import Audience, Event, publish_after_commit
 from civicgrid.core.clock import utcnow
-from civicgrid.core.db import AnySelect, dialect_insert
+from civicgrid.core.db import AnySelect, Database, dialect_insert
 from civicgrid.core.errors import Conflict, Forbidden, InvalidInput, NotFound
 from civicgrid.core.scheduler import periodic
 from civicgrid.geo.lookup import Located, lookup_point
@@ -341,5 +341,6 @@ def purge(session: Session, now: datetime | None = None) -> int:
 
 
 @periodic(PURGE_TASK, every=PURGE_EVERY)
-def purge_task(session: Session, now: datetime) -> int:
-    return purge(session, now)
+def purge_task(database: Database, now: datetime) -> int:
+    with database.unit_of_work() as session:
+        return purge(session, now)

@@ -6,7 +6,7 @@ Each is written once: its row carries a unique `scheduled_key` (type, start, are
 process, however often — makes a second one. A due report that is missing (the server was down that morning)
 is made by the next run. The task only writes the rows and their jobs; they are rendered after its
 transaction committed, in a background thread, as jobs of a system principal over the city, so the
-scheduler's unit of work (a write transaction) never lasts as long as the rendering.
+task's write transaction never lasts as long as the rendering.
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from civicgrid.authz.scope import Level, Principal, Scope
@@ -31,7 +29,7 @@ from civicgrid.command.models import CommandReport
 from civicgrid.command.report_model import ReportArea, ReportPeriod
 from civicgrid.command.reports import JOB_KIND, PERMISSION, new_row
 from civicgrid.core import jobs
-from civicgrid.core.db import Database, after_commit
+from civicgrid.core.db import Database, dialect_insert
 from civicgrid.core.scheduler import periodic
 from civicgrid.geo.models import Division
 from civicgrid.safety.counts import LOCAL_TZ
@@ -84,7 +82,6 @@ def schedule_due(session: Session, now: datetime, tz: ZoneInfo = LOCAL_TZ) -> li
     if len(cities) != 1:
         return []  # no map yet (or several cities): nothing to report on
     principal = system_principal(cities[0].code)
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     job_ids = []
     for period in due_periods(now, tz):
         keys = {d.code: scheduled_key(period, d.code) for d in divisions}
@@ -100,7 +97,10 @@ def schedule_due(session: Session, now: datetime, tz: ZoneInfo = LOCAL_TZ) -> li
             values = {**new_row(division, report_data.report_title(area, span), span, "schedule", None)}
             values["scheduled_key"] = key
             inserted = session.execute(
-                insert(CommandReport).values(**values).on_conflict_do_nothing().returning(CommandReport.id)
+                dialect_insert(session, CommandReport)
+                .values(**values)
+                .on_conflict_do_nothing()
+                .returning(CommandReport.id)
             ).scalar_one_or_none()
             if inserted is None:  # written meanwhile by another process
                 continue
@@ -138,20 +138,6 @@ def _in_thread(work: Callable[[], None]) -> None:
 # How scheduled reports are rendered once the task committed: in a thread of their own (tests run it inline).
 background: Callable[[Callable[[], None]], None] = _in_thread
 
-_databases: dict[str, Database] = {}
-_databases_lock = threading.Lock()
-
-
-def database_of(session: Session) -> Database:
-    """A `Database` on the session's database, for rendering after the scheduler's unit of work has ended
-    (the scheduler hands its tasks a session only). One per URL, kept for the process."""
-    url = session.get_bind().engine.url.render_as_string(hide_password=False)
-    with _databases_lock:
-        database = _databases.get(url)
-        if database is None:
-            database = _databases[url] = Database(url)
-        return database
-
 
 def run_jobs(database: Database, job_ids: Sequence[int]) -> None:
     for job_id in job_ids:
@@ -162,9 +148,9 @@ def run_jobs(database: Database, job_ids: Sequence[int]) -> None:
 
 
 @periodic(SCHEDULE_TASK, every=SCHEDULE_EVERY, lease=timedelta(minutes=30))
-def schedule_task(session: Session, now: datetime) -> dict[str, Any]:
-    job_ids = schedule_due(session, now)
+def schedule_task(database: Database, now: datetime) -> dict[str, Any]:
+    with database.unit_of_work() as session:
+        job_ids = schedule_due(session, now)
     if job_ids:
-        database = database_of(session)
-        after_commit(session, lambda: background(lambda: run_jobs(database, job_ids)))
+        background(lambda: run_jobs(database, job_ids))
     return {"queued": len(job_ids)}

@@ -1,9 +1,12 @@
 """Periodic tasks run by the application itself (DESIGN.md §3: background timers), safe with many processes.
 
-A task is registered with `@periodic("name", every=timedelta(...))`; it receives a session and the
-moment it is run for, and runs in its own unit of work (committed when it returns, rolled back when it
-raises). A failing task is logged — its name, the exception's type and where it was raised, never its
-message, which may quote data — and the scheduler goes on.
+A task is registered with `@periodic("name", every=timedelta(...))`; it receives the database and the
+moment it is run for, and opens its own units of work. That shape is deliberate: on SQLite a write
+transaction holds the one write lock of the whole database, so a heavy task (the index recompute, surge
+detection) reads and computes in a read session (`unit_of_work(write=False)`, which never blocks writers
+under WAL) and writes its results in short write transactions; a light task simply does everything in one
+`unit_of_work()`. A failing task is logged — its name, the exception's type and where it was raised, never
+its message, which may quote data — and the scheduler goes on.
 
 Any number of API workers (threads or processes, on SQLite or PostgreSQL) may run a scheduler: before a
 task runs, its row in `core_schedule_lease` is claimed with one conditional UPDATE (like a job in
@@ -30,12 +33,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import String, or_, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from civicgrid.core.clock import utcnow
-from civicgrid.core.db import Base, Database
+from civicgrid.core.db import Base, Database, dialect_insert
 from civicgrid.core.types import UTCDateTime
 
 log = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class ScheduleLease(Base):
     last_status: Mapped[str | None] = mapped_column(String(10))  # ok | failed
 
 
-TaskFunction = Callable[[Session, datetime], object]
+TaskFunction = Callable[[Database, datetime], object]
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ _tasks: dict[str, PeriodicTask] = {}
 def periodic(
     name: str, *, every: timedelta, lease: timedelta = DEFAULT_LEASE
 ) -> Callable[[TaskFunction], TaskFunction]:
-    """Register `function(session, now)` to run every `every` (in one process per period)."""
+    """Register `function(database, now)` to run every `every` (in one process per period)."""
     if every <= timedelta(0):
         raise ValueError(f"task {name!r}: the period must be positive")
 
@@ -113,8 +114,7 @@ class TaskRun:
 
 
 def _ensure_row(session: Session, name: str) -> None:
-    dialect_insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(dialect_insert(ScheduleLease).values(name=name).on_conflict_do_nothing())
+    session.execute(dialect_insert(session, ScheduleLease).values(name=name).on_conflict_do_nothing())
 
 
 def claim(database: Database, task: PeriodicTask, now: datetime, holder: str, every: timedelta | None = None) -> bool:
@@ -152,11 +152,10 @@ def _where(exc: BaseException) -> str:
 
 
 def run_task(database: Database, task: PeriodicTask, now: datetime) -> TaskRun:
-    """Run one task now in its own unit of work (no lease: callers claim first)."""
+    """Run one task now (no lease: callers claim first); the task opens its own units of work."""
     started = time.perf_counter()
     try:
-        with database.unit_of_work() as session:
-            result = task.function(session, now)
+        result = task.function(database, now)
     except Exception as exc:
         # Never the message: database errors quote the rows they refused.
         log.error("scheduled task %s failed: %s at %s", task.name, type(exc).__name__, _where(exc))

@@ -30,7 +30,7 @@ def _day(value: str | None, option: str) -> date | None:
 
 def recompute() -> None:
     """Count new cases and recompute the index of every period whose counts changed (and the current ones),
-    31 changed days per transaction, newest first, until none is left."""
+    31 changed days at a time, newest first, until none is left."""
     import civicgrid.models  # noqa: F401 - every table the writes refer to
     from civicgrid.cli import _database, _settings, console, progress_bar
     from civicgrid.safety.index_service import recompute as run
@@ -42,8 +42,7 @@ def recompute() -> None:
         with progress_bar() as bar:
             task = bar.add_task("changed days", total=None)
             while True:
-                with database.unit_of_work() as session:
-                    result = run(session)
+                result = run(database)
                 cases += result.cases_counted
                 days += result.dirty_days
                 rows += result.rows

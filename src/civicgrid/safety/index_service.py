@@ -376,19 +376,48 @@ def dirty_days_left(session: Session) -> int:
 
 
 def recompute(
-    session: Session, now: datetime | None = None, *, limit: int | None = DIRTY_DAYS_PER_RUN
+    database: Database, now: datetime | None = None, *, limit: int | None = DIRTY_DAYS_PER_RUN
 ) -> RecomputeResult:
     """The incremental recompute: count new cases, then recompute every period of every type that contains
     one of the (newest `limit`) days whose counts changed, and those reading it as a baseline, plus the
     current periods not yet computed, for the active configuration. Days left over wait for the next run
-    (a bulk load marks years of days: `civicgrid safety rebuild` is the faster way through those)."""
+    (a bulk load marks years of days: `civicgrid safety rebuild` is the faster way through those).
+
+    Only the writes hold a write transaction (on SQLite, the database's one write lock): counting the new
+    cases and taking the changed days, then each chunk of scores. Reading the counts and computing happen
+    in a read session, so sign-ins and reports go on meanwhile. A day marked again while this runs is
+    simply recomputed by the next run; when the computation fails, the days taken are marked again."""
     now = now or utcnow()
     today = local_day(now)
-    counted = count_store.sync_cases(session)
-    days = take_dirty_days(session, limit)
-    config = session.scalars(select(SafetyIndexConfig).where(SafetyIndexConfig.active)).first()
-    if config is None:
-        return RecomputeResult(counted, len(days), {}, 0, dirty_days_left(session))
+    with database.unit_of_work() as session:
+        counted = count_store.sync_cases(session)
+        days = take_dirty_days(session, limit)
+    try:
+        with database.unit_of_work(write=False) as session:
+            left = dirty_days_left(session)
+            config = session.scalars(select(SafetyIndexConfig).where(SafetyIndexConfig.active)).first()
+            if config is None:
+                return RecomputeResult(counted, len(days), {}, 0, left)
+            wanted = _periods_to_recompute(session, config.id, days, today)
+            every = [p for ps in wanted.values() for p in ps]
+            if not every:
+                return RecomputeResult(counted, len(days), {}, 0, left)
+            engine = Engine.load(session, config, every)
+        rows = 0
+        for period_type in PERIOD_TYPES:
+            if wanted[period_type]:
+                with database.unit_of_work() as session:
+                    rows += store_periods(session, engine, wanted[period_type], commit=session.commit)
+    except BaseException:
+        if days:
+            with database.unit_of_work() as session:
+                count_store.mark_dirty(session, days)
+        raise
+    return RecomputeResult(counted, len(days), {t: len(ps) for t, ps in wanted.items() if ps}, rows, left)
+
+
+def _periods_to_recompute(session: Session, config_id: int, days: list[date], today: date) -> dict[str, set[Period]]:
+    """Per period type: the periods reading any of `days`, and the current period when it is not stored."""
     wanted: dict[str, set[Period]] = {}
     for period_type in PERIOD_TYPES:
         periods = affected_periods(days, period_type, today)
@@ -397,7 +426,7 @@ def recompute(
             select(func.count())
             .select_from(SafetyScore)
             .where(
-                SafetyScore.config_id == config.id,
+                SafetyScore.config_id == config_id,
                 SafetyScore.period_type == period_type,
                 SafetyScore.period_start == current.start,
             )
@@ -405,13 +434,7 @@ def recompute(
         if not stored:
             periods.add(current)
         wanted[period_type] = periods
-    every = [p for ps in wanted.values() for p in ps]
-    left = dirty_days_left(session)
-    if not every:
-        return RecomputeResult(counted, len(days), {}, 0, left)
-    engine = Engine.load(session, config, every)
-    rows = sum(store_periods(session, engine, wanted[t]) for t in PERIOD_TYPES if wanted[t])
-    return RecomputeResult(counted, len(days), {t: len(ps) for t, ps in wanted.items() if ps}, rows, left)
+    return wanted
 
 
 @dataclass

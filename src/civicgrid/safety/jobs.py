@@ -7,8 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy.orm import Session
-
+from civicgrid.core.db import Database
 from civicgrid.core.scheduler import periodic
 from civicgrid.safety import index_service
 
@@ -17,5 +16,5 @@ DEFAULT_EVERY = timedelta(minutes=5)
 
 
 @periodic(TASK_NAME, every=DEFAULT_EVERY, lease=timedelta(minutes=30))
-def recompute_task(session: Session, now: datetime) -> dict[str, Any]:
-    return index_service.recompute(session, now).as_dict()
+def recompute_task(database: Database, now: datetime) -> dict[str, Any]:
+    return index_service.recompute(database, now).as_dict()

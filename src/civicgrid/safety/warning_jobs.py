@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from civicgrid.core.db import Database
 from civicgrid.core.scheduler import periodic
 from civicgrid.safety import rules
 from civicgrid.safety.areas import load_tree
@@ -172,46 +173,63 @@ def detect_days(
     return result, found
 
 
-def run_rules(session: Session, day: date, *, lookback_days: int = rules.LOOKBACK_DAYS) -> DetectResult:
-    """The rules for `day` (thresholds) and the days before it (deaths, red streaks)."""
-    result = DetectResult(days=1)
-    new = (
+def rule_warnings(session: Session, day: date, *, lookback_days: int = rules.LOOKBACK_DAYS) -> list[NewWarning]:
+    """What the rules raise for `day` (thresholds) and the days before it (deaths, red streaks); reads only."""
+    return (
         rules.threshold_warnings(session, day)
         + rules.fatal_warnings(session, day - timedelta(days=lookback_days - 1), day)
         + rules.red_streak_warnings(session, day, lookback_days=lookback_days)
     )
+
+
+def run_rules(session: Session, day: date, *, lookback_days: int = rules.LOOKBACK_DAYS) -> DetectResult:
+    """The rules for `day` and the days before it, their warnings stored."""
+    result = DetectResult(days=1)
+    new = rule_warnings(session, day, lookback_days=lookback_days)
     result.rule_hits = len(new)
     result.add(create_warnings(session, new))
     return result
 
 
-def _surge_days_due(session: Session, yesterday: date) -> tuple[SafetyFeedState, list[date]]:
+def _surge_days_due(session: Session, yesterday: date) -> list[date]:
+    """The days not yet tested for surges, up to yesterday (at most a week back; yesterday on a first run)."""
+    state = session.get(SafetyFeedState, SURGE_STATE)
+    done = date.fromordinal(state.last_id) if state is not None else yesterday - timedelta(days=1)
+    first = max(done + timedelta(days=1), yesterday - timedelta(days=MAX_CATCH_UP_DAYS - 1))
+    return [first + timedelta(days=i) for i in range((yesterday - first).days + 1)]
+
+
+def _surges_done_through(session: Session, day: date) -> None:
     state = session.get(SafetyFeedState, SURGE_STATE, with_for_update=True)
     if state is None:
-        state = SafetyFeedState(feed=SURGE_STATE, last_id=(yesterday - timedelta(days=1)).toordinal())
-        session.add(state)
-        session.flush()
-    done = date.fromordinal(state.last_id)
-    first = max(done + timedelta(days=1), yesterday - timedelta(days=MAX_CATCH_UP_DAYS - 1))
-    return state, [first + timedelta(days=i) for i in range((yesterday - first).days + 1)]
+        session.add(SafetyFeedState(feed=SURGE_STATE, last_id=day.toordinal()))
+    else:
+        state.last_id = day.toordinal()
 
 
-def run_scheduled(session: Session, now: datetime) -> DetectResult:
-    """What the hourly task does (see the module's docstring)."""
+def run_scheduled(database: Database, now: datetime) -> DetectResult:
+    """What the hourly task does (see the module's docstring). Fitting the models and evaluating the rules
+    only read, in a read session; the warnings found are stored in one short write transaction after, so
+    on SQLite the database's write lock is not held while the models are fitted. One process runs the task
+    at a time (the scheduler's lease), so nothing else moves the surge state between the two."""
     yesterday = local_day(now) - timedelta(days=1)
-    state, due = _surge_days_due(session, yesterday)
     result = DetectResult()
-    if due:
-        result, _ = detect_days(session, due, with_rules=False)
-        state.last_id = yesterday.toordinal()
-    ruled = run_rules(session, yesterday)
-    result.rule_hits += ruled.rule_hits
-    result.created += ruled.created
-    result.extended += ruled.extended
-    result.unchanged += ruled.unchanged
+    with database.unit_of_work(write=False) as session:
+        due = _surge_days_due(session, yesterday)
+        new: list[NewWarning] = []
+        if due:
+            result, surges = detect_days(session, due, with_rules=False, store=False)
+            kinds = kind_names(session)
+            new = [surge_warning(s, kinds) for s in surges]
+        ruled = rule_warnings(session, yesterday)
+    result.rule_hits += len(ruled)
+    with database.unit_of_work() as session:
+        result.add(create_warnings(session, new + ruled))
+        if due:
+            _surges_done_through(session, yesterday)
     return result
 
 
 @periodic(TASK_NAME, every=DEFAULT_EVERY, lease=timedelta(minutes=30))
-def warnings_task(session: Session, now: datetime) -> dict[str, Any]:
-    return run_scheduled(session, now).as_dict()
+def warnings_task(database: Database, now: datetime) -> dict[str, Any]:
+    return run_scheduled(database, now).as_dict()

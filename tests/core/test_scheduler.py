@@ -149,6 +149,7 @@ def test_the_app_runs_the_scheduler_only_when_enabled(db: Database) -> None:
         "cases.sla_scan",
         "command.position_purge",
         "command.reports",
+        "safety.hotspots",
         "safety.index_recompute",
         "safety.warnings",
     }

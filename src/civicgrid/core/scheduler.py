@@ -46,6 +46,7 @@ TASK_MODULES: tuple[str, ...] = (
     "civicgrid.cases.supervision",
     "civicgrid.command.positions",
     "civicgrid.command.report_schedule",
+    "civicgrid.safety.hotspot_warnings",
     "civicgrid.safety.jobs",
     "civicgrid.safety.warning_jobs",
 )

@@ -288,3 +288,5 @@ export function useCommandData(
     reload: loadAll,
   }
 }
+
+export type CommandData = ReturnType<typeof useCommandData>

@@ -21,7 +21,7 @@ from civicgrid.safety import warning_cases, warning_flows, warnings
 from civicgrid.safety.models import SafetyFeedState, SafetyWarning
 from civicgrid.safety.warning_jobs import SURGE_STATE, TASK_NAME, detect_days
 from tests.safety.conftest import index_principal, store_incidents
-from tests.support.city import COMMUNITY_A, COMMUNITY_B, GRID_A1, STREET_A, TinyCity
+from tests.support.city import CITY, COMMUNITY_A, COMMUNITY_B, GRID_A1, STREET_A, TinyCity
 
 DAY = date(2025, 3, 10)
 IN_A1, IN_A2, IN_B1, IN_B2 = (117.1, 32.2), (117.3, 32.2), (117.1, 32.7), (117.3, 32.7)
@@ -310,17 +310,22 @@ def test_scope_and_permissions(db: Database, warnings_city: TinyCity) -> None:
     in_a, in_b = _create(db, _new(), _new(area=COMMUNITY_B))
     with db.unit_of_work(write=False) as session:
         community = index_principal(session, "community.a")
-        seen = session.scalars(warnings.query_warnings(community, warnings.WarningFilter())).all()
+        seen = session.scalars(warnings.query_warnings(session, community, warnings.WarningFilter())).all()
         assert [w.id for w in seen] == [in_a]
         operator = index_principal(session, "operator")
-        both = session.scalars(warnings.query_warnings(operator, warnings.WarningFilter())).all()
+        both = session.scalars(warnings.query_warnings(session, operator, warnings.WarningFilter())).all()
         assert sorted(w.id for w in both) == [in_a, in_b]
-        in_district = warnings.query_warnings(operator, warnings.WarningFilter(area_code=STREET_A))
+        in_district = warnings.query_warnings(session, operator, warnings.WarningFilter(area_code=STREET_A))
         assert [w.id for w in session.scalars(in_district)] == [in_a]
+        in_city = warnings.query_warnings(session, operator, warnings.WarningFilter(area_code=CITY))
+        assert sorted(w.id for w in session.scalars(in_city)) == [in_a, in_b]
+        with pytest.raises(InvalidInput) as unknown:
+            warnings.query_warnings(session, operator, warnings.WarningFilter(area_code="340399999999"))
+        assert unknown.value.details == [{"field": "area_code", "problem": "unknown division"}]
         with pytest.raises(NotFound):
             warnings.get_warning(session, community, in_b)
         with pytest.raises(Forbidden):
-            warnings.query_warnings(index_principal(session, "resident"), warnings.WarningFilter())
+            warnings.query_warnings(session, index_principal(session, "resident"), warnings.WarningFilter())
     with pytest.raises(NotFound):
         _act(db, "community.a", "acknowledge", in_b)
     with pytest.raises(Forbidden):
@@ -334,7 +339,7 @@ def test_bad_filters_are_refused(db: Database, warnings_city: TinyCity) -> None:
     with db.unit_of_work(write=False) as session:
         operator = index_principal(session, "operator")
         with pytest.raises(InvalidInput) as refused:
-            warnings.query_warnings(operator, warnings.WarningFilter(status="done", level="ward", kind="x"))
+            warnings.query_warnings(session, operator, warnings.WarningFilter(status="done", level="ward", kind="x"))
     assert [p["field"] for p in refused.value.details] == ["status", "kind", "level"]
 
 

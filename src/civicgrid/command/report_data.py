@@ -383,7 +383,7 @@ def _subject_name(subject: str, kinds: dict[str, str]) -> str:
 
 def warnings_section(session: Session, principal: Principal, period: ReportPeriod) -> WarningsSection:
     """The warnings of the area whose days overlap the period, and what was done: status, linked case, note."""
-    base = safety_warnings.query_warnings(principal, safety_warnings.WarningFilter()).where(
+    base = safety_warnings.query_warnings(session, principal, safety_warnings.WarningFilter()).where(
         SafetyWarning.period_start <= period.until, SafetyWarning.period_end >= period.start
     )
     by_status: dict[str, int] = {}

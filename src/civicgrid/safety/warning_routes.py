@@ -126,7 +126,7 @@ def list_warnings(
     """Warnings of your area, newest first unless sorted otherwise."""
     filters = warnings.WarningFilter(status, kind, level, area_code, subject, severity, since, until)
     query = apply_sort(
-        warnings.query_warnings(principal, filters),
+        warnings.query_warnings(session, principal, filters),
         params.sort,
         WARNING_SORTS,
         [SafetyWarning.created_at.desc(), SafetyWarning.id.desc()],

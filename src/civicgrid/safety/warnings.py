@@ -253,8 +253,9 @@ def _check_filter(filters: WarningFilter) -> None:
         raise InvalidInput("; ".join(f"{p['field']} {p['problem']}" for p in problems), details=problems)
 
 
-def query_warnings(principal: Principal, filters: WarningFilter) -> AnySelect:
-    """The warnings inside the principal's scope that match `filters` (unsorted)."""
+def query_warnings(session: Session, principal: Principal, filters: WarningFilter) -> AnySelect:
+    """The warnings inside the principal's scope that match `filters` (unsorted); `area_code` is a division
+    of any level, the city's included: the warnings of that area and of the areas inside it."""
     _check_filter(filters)
     query = restrict(select(SafetyWarning), principal, READ, SafetyWarning)
     for column, value in (
@@ -268,15 +269,15 @@ def query_warnings(principal: Principal, filters: WarningFilter) -> AnySelect:
             query = query.where(column == value)
     if filters.area_code:
         code = filters.area_code
-        query = query.where(
-            or_(
-                SafetyWarning.area_code == code,
-                SafetyWarning.district_code == code,
-                SafetyWarning.street_code == code,
-                SafetyWarning.community_code == code,
-                SafetyWarning.grid_code == code,
+        division = geo.divisions_by_codes(session, [code]).get(code)
+        if division is None:
+            raise InvalidInput(
+                f"{code!r} is not a division of the map",
+                details=[{"field": "area_code", "problem": "unknown division"}],
             )
-        )
+        area_column = _AREA_COLUMNS.get(division.level)
+        if area_column is not None:  # the city holds every warning: no condition beyond the scope's
+            query = query.where(or_(SafetyWarning.area_code == code, getattr(SafetyWarning, area_column) == code))
     if filters.since:
         query = query.where(SafetyWarning.created_at >= filters.since)
     if filters.until:

@@ -98,8 +98,7 @@ export function indexTrend(area: AreaStep, period: PeriodType): Promise<IndexTre
 export function openWarnings(area: AreaStep, pageSize = 50): Promise<WarningPage> {
   return unwrap(
     api.GET('/api/v1/safety/warnings', {
-      // The whole city is the caller's scope anyway (and the list matches a city code to no warning).
-      params: { query: { ...(area.level === 'city' ? {} : { area_code: area.code }), status: 'open', page_size: pageSize } },
+      params: { query: { area_code: area.code, status: 'open', page_size: pageSize } },
     }),
   )
 }

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import numpy as np
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from civicgrid.core.db import Database
@@ -15,7 +16,8 @@ from civicgrid.safety import forecast_service, hotspot_warnings
 from civicgrid.safety.models import SafetyWarning
 from civicgrid.safety.periods import Period
 from tests.safety.hotspot_sim import LAST_DAY, add_incidents, load_hotspot_data
-from tests.support.city import GRID_A1, GRID_A2, TinyCity
+from tests.support.api import auth_headers
+from tests.support.city import CITY, GRID_A1, GRID_A2, TinyCity
 
 WEEK = Period("week", LAST_DAY + timedelta(days=1))  # 2025-06-02, the week after the data
 A2_POINT = (117.4, 32.1)
@@ -86,3 +88,16 @@ def test_the_scheduled_task_forecasts_once_a_week(db: Database, calls: int) -> N
     assert later.status == "ok" and isinstance(later.result, dict) and later.result["week"] is None
     assert len(_hotspots(db)) == 1
     assert date.fromisoformat(run.result["week"]).weekday() == 0
+
+
+def test_the_warning_list_names_it(client: TestClient, db: Database, calls: int) -> None:
+    _burst_in_a2(db)
+    hotspot_warnings.run_week(db, WEEK)
+    response = client.get(
+        "/api/v1/safety/warnings",
+        params={"kind": "hotspot", "area_code": CITY},
+        headers=auth_headers(client, "operator"),
+    )
+    assert response.status_code == 200, response.text
+    (item,) = response.json()["items"]
+    assert item["subject_name"] == "刑事治安警情热点预测" and item["area_name"] == "天桥社区第2网格"

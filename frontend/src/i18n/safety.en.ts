@@ -232,6 +232,7 @@ export default {
     ratioText: '{observed} observed against about {expected} expected: {ratio} the usual.',
     streakText: 'The safety index has been red for {n} periods in a row; the last score was {score}.',
     fatalText: '{observed} incidents, {deaths} dead, {injuries} injured.',
+    hotspotText: 'The self-exciting model expects about {expected} this week, against about {usual} in a usual week; by expected calls per km² the grid ranks {rank} of the city\'s {units} grids.',
     thresholdText: '{observed} in {days} days, at or above the threshold of {threshold}.',
     model: 'Model',
     models: {

@@ -232,6 +232,7 @@ export default {
     ratioText: '实际 {observed} 起，按往年规律预计约 {expected} 起，是预计的 {ratio}。',
     streakText: '平安指数已连续 {n} 期为红色，最近一期得分 {score}。',
     fatalText: '发生 {observed} 起，死亡 {deaths} 人，受伤 {injuries} 人。',
+    hotspotText: '自激点过程模型预测本周约 {expected} 起，该网格平时每周约 {usual} 起；按每平方公里预期警情排全市 {units} 个网格中第 {rank} 位。',
     thresholdText: '{days} 天内共 {observed} 起，达到阈值 {threshold} 起。',
     model: '模型',
     models: {

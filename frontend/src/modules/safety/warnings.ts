@@ -48,6 +48,10 @@ export interface EvidenceFigures {
   score: number | null
   threshold: number | null
   windowDays: number | null
+  /** hotspot forecasts: the grid's usual week, its rank among the city's grids and how many there are */
+  usual: number | null
+  rank: number | null
+  units: number | null
 }
 
 export function evidenceFigures(evidence: unknown): EvidenceFigures {
@@ -69,6 +73,9 @@ export function evidenceFigures(evidence: unknown): EvidenceFigures {
     score: num(e.score),
     threshold: num(e.threshold),
     windowDays: num(e.window_days),
+    usual: num(e.usual),
+    rank: num(e.rank),
+    units: num(e.units),
   }
 }
 

@@ -185,7 +185,9 @@ def _analyse_safety(database: Database) -> str:
 
     from civicgrid.core.clock import utcnow
     from civicgrid.safety.counts import local_day
+    from civicgrid.safety.hotspot_warnings import run_week
     from civicgrid.safety.index_service import rebuild
+    from civicgrid.safety.periods import period_of
     from civicgrid.safety.warning_jobs import detect_days
 
     started = time.perf_counter()
@@ -217,9 +219,11 @@ def _analyse_safety(database: Database) -> str:
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
                 commit=session.commit,
             )
+        hotspots = run_week(database, period_of("week", local_day(utcnow())))
     return (
         f"safety index and warnings in {time.perf_counter() - started:.1f} s: {index.rows + recent.rows:,} scores; "
-        f"{found.created:,} warnings over the last {DEMO_WARNING_DAYS} days"
+        f"{found.created:,} warnings over the last {DEMO_WARNING_DAYS} days, {hotspots.created:,} hotspot warnings "
+        "this week"
     )
 
 

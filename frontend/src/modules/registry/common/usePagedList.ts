@@ -1,4 +1,7 @@
-/** A paginated list page: page, size, total, rows, loading, and a load that ignores stale answers. */
+/**
+ * A paginated list page: page, size, total, rows, loading, and a load that ignores stale answers. A failed
+ * load is shown as a message, or handed to `onError` (a page that shows it in place).
+ */
 import { ElMessage } from 'element-plus'
 import { ref, shallowRef, type Ref } from 'vue'
 import { errorText } from './errors'
@@ -11,6 +14,7 @@ export interface PageOf<T> {
 export function usePagedList<T>(
   fetchPage: (page: number, pageSize: number) => Promise<PageOf<T>>,
   pageSize = 20,
+  onError: (error: unknown) => void = (error) => ElMessage.error(errorText(error)),
 ): {
   rows: Ref<T[]>
   total: Ref<number>
@@ -36,7 +40,7 @@ export function usePagedList<T>(
       rows.value = result.items
       total.value = result.total
     } catch (error) {
-      if (mine === seq) ElMessage.error(errorText(error))
+      if (mine === seq) onError(error)
     } finally {
       if (mine === seq) loading.value = false
     }

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -34,11 +35,11 @@ from civicgrid.core import jobs
 from civicgrid.core.clock import utcnow
 from civicgrid.core.db import Database
 from civicgrid.core.errors import ImportRejected
-from civicgrid.registry.imports import MAX_PROBLEMS_IN_RESULT, ErrorReport, analyze_table, batches, locate_columns
-from civicgrid.registry.sources import cell_text, open_source, sniff_format
+from civicgrid.registry.imports import MAX_PROBLEMS_IN_RESULT, ErrorReport, analyze_table, locate_columns, pipeline
+from civicgrid.registry.sources import cell_text, sniff_format
 from civicgrid.safety import incidents
 from civicgrid.safety.feed_mappings import category_table
-from civicgrid.safety.feeds import FIELDS, LOCATION_FIELD, REQUIRED, CategoryTable, Record, place, read_record
+from civicgrid.safety.feeds import FIELDS, REQUIRED, CategoryTable, Record, place, read_record
 
 JOB_KIND = "safety.feed.import"
 PERMISSION = "safety:import"
@@ -79,11 +80,7 @@ def resolve_columns(header: list[str], columns: dict[str, str]) -> dict[str, int
 
 def check_file(path: Path, fmt: str, columns: dict[str, str]) -> dict[str, int]:
     """Open the file and check its encoding, shape and header against the mapping (ImportRejected, 422)."""
-    source = open_source(path, fmt, count=False)
-    try:
-        return resolve_columns(source.header, columns)
-    finally:
-        source.close()
+    return resolve_columns(pipeline.file_header(path, fmt).header, columns)
 
 
 # -- running an import -----------------------------------------------------------------------------------
@@ -136,23 +133,16 @@ class _Run:
     duplicate_examples: list[str] = field(default_factory=list)
     batches: int = 0
 
-    def rows(self) -> Iterator[list[tuple[int, list[Any]]]]:
-        source = open_source(Path(self.spec.path), self.spec.format, count=False, encoding=self.encoding)
-        try:
-            yield from batches(source.rows(), self.spec.batch_size)
-        finally:
-            source.close()
+    def rows(self) -> Iterator[pipeline.Batch]:
+        return pipeline.read_batches(
+            Path(self.spec.path), self.spec.format, self.spec.batch_size, encoding=self.encoding
+        )
 
     def _fail(self, number: int, raw: dict[str, Any], problems: list[tuple[str, str]]) -> None:
         self.counts.failed += 1
-        for name, reason in problems:
-            if name == LOCATION_FIELD:
-                value = ", ".join(cell_text(raw.get(n)) or "" for n in ("lon", "lat")) if "lon" in raw else ""
-                self.report.add(number, name, value, reason)
-            else:
-                self.report.add(number, name, raw.get(name), reason)
+        self.report.add_row(number, raw, problems)
 
-    def take(self, session: Session, batch: list[tuple[int, list[Any]]], *, write: bool) -> None:
+    def take(self, session: Session, batch: pipeline.Batch, *, write: bool) -> None:
         """Read, place and (with `write`) store the batch's rows; report the refused ones."""
         self.batches += 1
         if write and self.batches & (self.batches - 1) == 0 and session.get_bind().dialect.name == "postgresql":
@@ -197,6 +187,24 @@ class _Run:
         counts = self.counts
         progress(processed=counts.rows, succeeded=counts.created + counts.duplicates, failed=counts.failed, **extra)
 
+    def audit(self, session: Session, written: bool, refused: str | None = None) -> None:
+        audit.record(
+            session,
+            self.principal,
+            "safety.feed_import",
+            "job",
+            self.job_id,
+            details={
+                "mode": self.spec.mode,
+                "format": self.spec.format,
+                "source": self.spec.source,
+                "mapping": self.spec.mapping_name,
+                "written": written,
+                "refused": refused,
+                **self.counts.as_dict(),
+            },
+        )
+
 
 def _unknown_list(table: CategoryTable, unknown: Counter[str]) -> list[dict[str, Any]]:
     action = {"reject": "file refused", "report": "rows refused", "fallback": f"counted as {table.fallback}"}
@@ -218,40 +226,20 @@ def _scan_categories(run: _Run) -> Counter[str]:
     return unknown
 
 
-def _audit(session: Session, run: _Run, written: bool, refused: str | None = None) -> None:
-    audit.record(
-        session,
-        run.principal,
-        "safety.feed_import",
-        "job",
-        run.job_id,
-        details={
-            "mode": run.spec.mode,
-            "format": run.spec.format,
-            "source": run.spec.source,
-            "mapping": run.spec.mapping_name,
-            "written": written,
-            "refused": refused,
-            **run.counts.as_dict(),
-        },
-    )
-
-
 def run_import(
     database: Database, principal: Principal, job_id: int, spec: FeedSpec, progress: Callable[..., None]
 ) -> dict[str, Any]:
     """Run an import; `progress(processed=, succeeded=, failed=, total=, message=, [in_session=, force=])`.
     JobFailed (with the result) when the file is refused or, in all_or_nothing, any row failed."""
     require(principal, PERMISSION)
-    source = open_source(Path(spec.path), spec.format)
-    source.close()
+    source = pipeline.file_header(Path(spec.path), spec.format, count=True)
     columns = resolve_columns(source.header, spec.columns)
     with database.unit_of_work(write=False) as session:
         table = category_table(session, spec.categories, spec.unknown_category, spec.fallback_category)
     field_columns = {name: source.header[i] for name, i in columns.items()}
-    located = [field_columns[n] for n in ("lon", "lat") if n in field_columns]
-    field_columns[LOCATION_FIELD] = ", ".join(located) or field_columns.get("address_code", "")
-    report = ErrorReport(Path(spec.report_dir) / f"job-{job_id}-errors.csv", FIELDS, field_columns)
+    report = pipeline.report_for(
+        spec.report_dir, job_id, FIELDS, pipeline.location_columns(field_columns, field_columns.get("address_code", ""))
+    )
     run = _Run(principal, job_id, spec, table, columns, report, encoding=source.encoding)
     result: dict[str, Any] = {
         "mode": spec.mode,
@@ -271,16 +259,24 @@ def run_import(
             total=source.total, message="checking rows" if spec.mode == "all_or_nothing" else "importing", force=True
         )
         if spec.mode == "apply_valid":
-            try:
-                for batch in run.rows():
-                    with database.unit_of_work() as session:
-                        run.take(session, batch, write=True)
-                    run.progress(progress)
-            finally:
-                with database.unit_of_work() as session:
-                    _audit(session, run, run.counts.created > 0)
+            pipeline.apply_valid(
+                database,
+                run.rows(),
+                partial(run.take, write=True),
+                lambda: run.progress(progress),
+                lambda: run.counts.created > 0,
+                run.audit,
+            )
         else:
-            _all_or_nothing(database, run, progress)
+            # After the first failed row nothing more is written, but every row is still checked.
+            pipeline.all_or_nothing(
+                database,
+                run.rows(),
+                lambda session, batch: run.take(session, batch, write=not run.counts.failed),
+                lambda session: run.progress(progress, in_session=session),
+                lambda: run.counts.failed > 0,
+                run.audit,
+            )
     finally:
         report.close()
     counts = run.counts
@@ -291,19 +287,11 @@ def run_import(
             "written": written,
             "duplicate_examples": run.duplicate_examples,
             "unknown_categories": _unknown_list(table, run.unknown),
-            "problems": report.problems,
-            "first_problems": report.first,
-            "error_report": str(report.path) if report.problems else None,
+            **report.outcome(),
         }
     )
-    if not report.problems:
-        report.path.unlink(missing_ok=True)
     if not written:
-        raise jobs.JobFailed(
-            f"{counts.failed:,} of {counts.rows:,} rows have problems, so nothing was written (all_or_nothing); "
-            "the error report lists each one",
-            result,
-        )
+        raise pipeline.nothing_written(counts.failed, counts.rows, "rows", result)
     return result
 
 
@@ -316,7 +304,7 @@ def _refuse_unknown(database: Database, run: _Run, unknown: Counter[str], result
         "unknown_category to report or fallback"
     )
     with database.unit_of_work() as session:
-        _audit(session, run, False, refused="unknown categories")
+        run.audit(session, False, refused="unknown categories")
     run.report.close()
     run.report.path.unlink(missing_ok=True)
     result.update(
@@ -333,38 +321,4 @@ def _refuse_unknown(database: Database, run: _Run, unknown: Counter[str], result
     raise jobs.JobFailed(message, result)
 
 
-class _Refused(Exception):
-    pass
-
-
-def _all_or_nothing(database: Database, run: _Run, progress: Callable[..., None]) -> None:
-    try:
-        with database.unit_of_work() as session:
-            for batch in run.rows():
-                run.take(session, batch, write=not run.counts.failed)
-                session.flush()
-                run.progress(progress, in_session=session)
-            if run.counts.failed:
-                raise _Refused
-            _audit(session, run, True)
-    except _Refused:
-        with database.unit_of_work() as session:
-            _audit(session, run, False)
-
-
-def _job(context: jobs.JobContext) -> dict[str, Any]:
-    spec = FeedSpec(**{k: v for k, v in context.params.items() if k in FeedSpec.__dataclass_fields__})
-    try:
-        result = run_import(context.database, context.principal, context.job_id, spec, context.progress)
-        if result.get("error_report"):
-            context.set_error_report(result["error_report"])
-        return result
-    except jobs.JobFailed as exc:
-        if exc.result and exc.result.get("error_report"):
-            context.set_error_report(exc.result["error_report"])
-        raise
-    finally:
-        Path(spec.path).unlink(missing_ok=True)
-
-
-jobs.handler(JOB_KIND)(_job)
+jobs.handler(JOB_KIND)(pipeline.import_job(FeedSpec, run_import))

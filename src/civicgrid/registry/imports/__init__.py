@@ -46,6 +46,13 @@ from civicgrid.registry.imports.people_rows import (
     PERSON_KEY_COLUMNS,
     PeopleImporter,
 )
+from civicgrid.registry.imports.pipeline import (
+    MAX_PROBLEMS_IN_RESULT,
+    REPORT_HEADER,
+    ErrorReport,
+    analyze_table,
+    batches,
+)
 from civicgrid.registry.imports.rows import (
     AREA_COLUMNS,
     BaseImporter,
@@ -56,12 +63,7 @@ from civicgrid.registry.imports.rows import (
 )
 from civicgrid.registry.imports.run import (
     IMPORTERS,
-    MAX_PROBLEMS_IN_RESULT,
-    REPORT_HEADER,
-    ErrorReport,
     ImportSpec,
-    analyze_table,
-    batches,
     check_file,
     count_people,
     run_import,

@@ -10,7 +10,6 @@ written), 2 when the file or the mapping was refused before any ticket was read.
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,11 +18,15 @@ import typer
 from civicgrid.cases import hotline_import as importer
 from civicgrid.cases import hotline_mappings
 from civicgrid.config import get_settings
-from civicgrid.core import jobs
 from civicgrid.core.db import Database
 from civicgrid.core.errors import AppError
-from civicgrid.registry.import_cli import _bar, _principal, _print_error, console, err
-from civicgrid.registry.imports import REPORT_HEADER
+from civicgrid.registry.import_cli import (
+    ImportJob,
+    _print_error,
+    command_database,
+    command_principal,
+    run_import_job,
+)
 
 
 def run(
@@ -36,13 +39,10 @@ def run(
 ) -> int:
     """Import `file`; the exit status (see the module's docstring)."""
     settings = get_settings()
-    own = database is None
-    database = database or Database(settings.resolved_database_url)
-    try:
-        if not file.is_file():
-            err.print(f"[red]error:[/red] no such file: {file}")
+    with command_database(database) as database:
+        principal = command_principal(database, file, mode, username)
+        if principal is None:
             return 2
-        principal = _principal(database, username)
         try:
             with database.unit_of_work(write=False) as session:
                 saved = hotline_mappings.find_mapping(session, principal, mapping_name)
@@ -65,49 +65,16 @@ def run(
             duplicate_metres=settings.case_duplicate_metres,
             duplicate_hours=settings.case_duplicate_hours,
         )
-        with _bar() as bar:
-            task = bar.add_task("reading the file", total=None)
+        import_job = ImportJob(importer.JOB_KIND, "case:import", spec, importer.run_import)
+        return run_import_job(database, principal, import_job, errors, _summary)
 
-            def hook(progress: jobs.Progress) -> None:
-                bar.update(
-                    task,
-                    completed=progress.processed,
-                    total=progress.total,
-                    description=f"{progress.message or 'importing'} ({progress.failed:,} failed)",
-                )
 
-            def work(context: jobs.JobContext) -> dict[str, Any]:
-                return importer.run_import(database, principal, context.job_id, spec, context.progress)
-
-            params = {k: v for k, v in spec.params().items() if k != "path"}
-            try:
-                job, status, message = jobs.run_inline(
-                    database, principal, importer.JOB_KIND, "case:import", params, work, hook
-                )
-            except AppError as exc:
-                _print_error(exc)
-                return 2
-        result = job.result or {}
-        report = result.get("error_report")
-        if errors is not None:
-            if report:
-                shutil.copyfile(report, errors)
-            else:
-                errors.write_text(",".join(REPORT_HEADER) + "\n", encoding="utf-8-sig")
-        console.print(
-            f"job {job.id}: {result.get('rows', 0):,} tickets — {result.get('created', 0):,} new cases, "
-            f"{result.get('merged', 0):,} merged into open cases (+1), {result.get('unchanged', 0):,} taken in "
-            f"already, {result.get('failed', 0):,} failed"
-        )
-        if report:
-            console.print(f"error report: {errors or report}")
-        if status == "failed":
-            err.print(f"[red]{message}[/red]")
-            return 1
-        return 0
-    finally:
-        if own:
-            database.dispose()
+def _summary(job_id: int, result: dict[str, Any]) -> list[str]:
+    return [
+        f"job {job_id}: {result.get('rows', 0):,} tickets — {result.get('created', 0):,} new cases, "
+        f"{result.get('merged', 0):,} merged into open cases (+1), {result.get('unchanged', 0):,} taken in "
+        f"already, {result.get('failed', 0):,} failed"
+    ]
 
 
 def import_hotline(

@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic
 
 import typer
 from rich.console import Console
@@ -29,6 +32,7 @@ from civicgrid.core.db import Database
 from civicgrid.core.errors import AppError
 from civicgrid.registry import import_mappings
 from civicgrid.registry import imports as importers
+from civicgrid.registry.imports.pipeline import RunImport, SpecT
 from civicgrid.registry.sources import sniff_format
 
 registry_cli = typer.Typer(no_args_is_help=True, help="The registry: bulk import of people and houses")
@@ -98,16 +102,10 @@ def run(
 ) -> int:
     """Import `file`; the exit status (see the module's docstring)."""
     settings = get_settings()
-    own = database is None
-    database = database or Database(settings.resolved_database_url)
-    try:
-        if mode not in importers.MODES:
-            err.print(f"[red]error:[/red] --mode is apply_valid or all_or_nothing, not {mode!r}")
+    with command_database(database) as database:
+        principal = command_principal(database, file, mode, username)
+        if principal is None:
             return 2
-        if not file.is_file():
-            err.print(f"[red]error:[/red] no such file: {file}")
-            return 2
-        principal = _principal(database, username)
         try:
             importers.require_import(principal, entity)
             mapping = _mapping(database, principal, entity, mapping_name, pairs)
@@ -127,54 +125,105 @@ def run(
             batch_size=settings.import_batch_size,
             report_dir=str(settings.data_dir / "imports"),
         )
-        with _bar() as bar:
-            task = bar.add_task("reading the file", total=None)
-
-            def hook(progress: jobs.Progress) -> None:
-                bar.update(
-                    task,
-                    completed=progress.processed,
-                    total=progress.total,
-                    description=f"{progress.message or 'importing'} ({progress.failed:,} failed)",
-                )
-
-            def work(context: jobs.JobContext) -> dict[str, Any]:
-                return importers.run_import(database, principal, context.job_id, spec, context.progress)
-
-            try:
-                job, status, message = jobs.run_inline(
-                    database,
-                    principal,
-                    f"registry.import.{entity}",
-                    "registry:import",
-                    {k: v for k, v in spec.params().items() if k != "path"},
-                    work,
-                    hook,
-                )
-            except AppError as exc:
-                _print_error(exc)
-                return 2
-        result = job.result or {}
-        report = result.get("error_report")
-        if errors is not None:
-            if report:
-                shutil.copyfile(report, errors)
-            else:
-                errors.write_text(",".join(importers.REPORT_HEADER) + "\n", encoding="utf-8-sig")
-        console.print(
-            f"job {job.id}: {result.get('rows', 0):,} rows — {result.get('created', 0):,} created, "
-            f"{result.get('updated', 0):,} updated, {result.get('unchanged', 0):,} unchanged, "
-            f"{result.get('failed', 0):,} failed"
+        return run_import_job(
+            database,
+            principal,
+            ImportJob(f"registry.import.{entity}", "registry:import", spec, importers.run_import),
+            errors,
+            lambda job_id, result: [
+                f"job {job_id}: {result.get('rows', 0):,} rows — {result.get('created', 0):,} created, "
+                f"{result.get('updated', 0):,} updated, {result.get('unchanged', 0):,} unchanged, "
+                f"{result.get('failed', 0):,} failed"
+            ],
         )
-        if report:
-            console.print(f"error report: {errors or report}")
-        if status == "failed":
-            err.print(f"[red]{message}[/red]")
-            return 1
-        return 0
+
+
+# -- what every import command shares (the registry's, the hotline's, the safety feeds') -----------------
+
+
+@contextmanager
+def command_database(database: Database | None) -> Iterator[Database]:
+    """`database`, or one of the settings' made for the command and disposed of after it."""
+    if database is not None:
+        yield database
+        return
+    own = Database(get_settings().resolved_database_url)
+    try:
+        yield own
     finally:
-        if own:
-            database.dispose()
+        own.dispose()
+
+
+def command_principal(database: Database, file: Path, mode: str, username: str | None) -> Principal | None:
+    """Who the import acts as, once the mode and the file are good; None when they are not (printed: the
+    exit status is then 2)."""
+    if mode not in importers.MODES:
+        err.print(f"[red]error:[/red] --mode is apply_valid or all_or_nothing, not {mode!r}")
+        return None
+    if not file.is_file():
+        err.print(f"[red]error:[/red] no such file: {file}")
+        return None
+    return _principal(database, username)
+
+
+@dataclass
+class ImportJob(Generic[SpecT]):
+    """An import to run as a job: its kind and permission, the spec and the import's `run_import`."""
+
+    kind: str
+    permission: str
+    spec: SpecT
+    run_import: RunImport[SpecT]
+
+
+def run_import_job(
+    database: Database,
+    principal: Principal,
+    import_job: ImportJob[SpecT],
+    errors: Path | None,
+    summary: Callable[[int, dict[str, Any]], list[str]],
+    refused_label: str | None = None,
+) -> int:
+    """Run the import now as a job with a progress bar, copy its error report to `errors`, print the
+    summary's lines; the exit status: 0 when it ran, 1 when it failed, 2 when the file was refused."""
+    spec = import_job.spec
+    with _bar() as bar:
+        task = bar.add_task("reading the file", total=None)
+
+        def hook(progress: jobs.Progress) -> None:
+            bar.update(
+                task,
+                completed=progress.processed,
+                total=progress.total,
+                description=f"{progress.message or 'importing'} ({progress.failed:,} failed)",
+            )
+
+        def work(context: jobs.JobContext) -> dict[str, Any]:
+            return import_job.run_import(database, principal, context.job_id, spec, context.progress)
+
+        params = {k: v for k, v in spec.params().items() if k != "path"}  # the file stays where it is
+        try:
+            job, status, message = jobs.run_inline(
+                database, principal, import_job.kind, import_job.permission, params, work, hook
+            )
+        except AppError as exc:
+            _print_error(exc)
+            return 2
+    result = job.result or {}
+    report = result.get("error_report")
+    if errors is not None:
+        if report:
+            shutil.copyfile(report, errors)
+        else:
+            errors.write_text(",".join(importers.REPORT_HEADER) + "\n", encoding="utf-8-sig")
+    for line in summary(job.id, result):
+        console.print(line)
+    if report:
+        console.print(f"error report: {errors or report}")
+    if status == "failed":
+        err.print(f"[red]{refused_label}[/red] {message}" if refused_label else f"[red]{message}[/red]")
+        return 1
+    return 0
 
 
 def _bar() -> Progress:

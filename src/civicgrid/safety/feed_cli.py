@@ -12,18 +12,24 @@ or the mapping was refused before any row was read.
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from civicgrid.config import get_settings
-from civicgrid.core import jobs
 from civicgrid.core.db import Database
 from civicgrid.core.errors import AppError
-from civicgrid.registry.import_cli import _bar, _principal, _print_error, console, err
-from civicgrid.registry.imports import REPORT_HEADER
+from civicgrid.registry.import_cli import (
+    ImportJob,
+    _principal,
+    _print_error,
+    command_database,
+    command_principal,
+    console,
+    err,
+    run_import_job,
+)
 from civicgrid.safety import feed_import, feed_mappings
 
 
@@ -38,16 +44,10 @@ def run(
 ) -> int:
     """Import `file`; the exit status (see the module's docstring)."""
     settings = get_settings()
-    own = database is None
-    database = database or Database(settings.resolved_database_url)
-    try:
-        if mode not in feed_import.MODES:
-            err.print(f"[red]error:[/red] --mode is apply_valid or all_or_nothing, not {mode!r}")
+    with command_database(database) as database:
+        principal = command_principal(database, file, mode, username)
+        if principal is None:
             return 2
-        if not file.is_file():
-            err.print(f"[red]error:[/red] no such file: {file}")
-            return 2
-        principal = _principal(database, username)
         try:
             with database.unit_of_work(write=False) as session:
                 saved = feed_mappings.find_mapping(session, principal, mapping_name)
@@ -69,59 +69,23 @@ def run(
         except AppError as exc:
             _print_error(exc)
             return 2
-        with _bar() as bar:
-            task = bar.add_task("reading the file", total=None)
-
-            def hook(progress: jobs.Progress) -> None:
-                bar.update(
-                    task,
-                    completed=progress.processed,
-                    total=progress.total,
-                    description=f"{progress.message or 'importing'} ({progress.failed:,} failed)",
-                )
-
-            def work(context: jobs.JobContext) -> dict[str, Any]:
-                return feed_import.run_import(database, principal, context.job_id, spec, context.progress)
-
-            params = {k: v for k, v in spec.params().items() if k != "path"}
-            try:
-                job, status, message = jobs.run_inline(
-                    database, principal, feed_import.JOB_KIND, feed_mappings.PERMISSION, params, work, hook
-                )
-            except AppError as exc:
-                _print_error(exc)
-                return 2
-        result = job.result or {}
-        report = result.get("error_report")
-        if errors is not None:
-            if report:
-                shutil.copyfile(report, errors)
-            else:
-                errors.write_text(",".join(REPORT_HEADER) + "\n", encoding="utf-8-sig")
-        _summary(job.id, result)
-        if report:
-            console.print(f"error report: {errors or report}")
-        if status == "failed":
-            err.print(f"[red]refused:[/red] {message}")
-            return 1
-        return 0
-    finally:
-        if own:
-            database.dispose()
+        import_job = ImportJob(feed_import.JOB_KIND, feed_mappings.PERMISSION, spec, feed_import.run_import)
+        return run_import_job(database, principal, import_job, errors, _summary, refused_label="refused:")
 
 
-def _summary(job_id: int, result: dict[str, Any]) -> None:
-    console.print(
+def _summary(job_id: int, result: dict[str, Any]) -> list[str]:
+    lines = [
         f"job {job_id} ({result.get('source', '?')} via {result.get('mapping', '?')}): "
         f"{result.get('rows', 0):,} rows — "
         f"{result.get('created', 0):,} stored, {result.get('duplicates', 0):,} stored before (duplicates), "
         f"{result.get('failed', 0):,} failed"
-    )
+    ]
     unknown = result.get("unknown_categories") or []
     if unknown:
         listed = ", ".join(f"{u['label']} ({u['rows']:,})" for u in unknown[:10])
         more = f" and {len(unknown) - 10} more" if len(unknown) > 10 else ""
-        console.print(f"categories the mapping lacks, {unknown[0]['action']}: {listed}{more}")
+        lines.append(f"categories the mapping lacks, {unknown[0]['action']}: {listed}{more}")
+    return lines
 
 
 def import_feed(
@@ -147,9 +111,7 @@ def save_mapping(
 
     from civicgrid.safety.feed_schemas import FeedMappingIn
 
-    settings = get_settings()
-    database = Database(settings.resolved_database_url)
-    try:
+    with command_database(None) as database:
         try:
             body = FeedMappingIn.model_validate(json.loads(file.read_text(encoding="utf-8-sig")))
         except (OSError, ValueError, ValidationError) as exc:
@@ -170,8 +132,6 @@ def save_mapping(
             _print_error(exc)
             raise typer.Exit(2) from None
         console.print(f"saved feed mapping {saved_id} {saved_name!r}")
-    finally:
-        database.dispose()
 
 
 def register(cli: typer.Typer) -> None:

@@ -12,63 +12,30 @@ from civicgrid.authz.scope import Principal
 from civicgrid.cases.categories import usable_category
 from civicgrid.cases.hotline import FIELDS
 from civicgrid.cases.hotline_models import HotlineMapping
-from civicgrid.core.errors import AppError, Conflict, InvalidInput, NotFound
+from civicgrid.core.errors import AppError, Conflict, InvalidInput
+from civicgrid.registry.imports import fields
 
 MAX_CATEGORY_NAME = 100
 
 
 def check_columns(columns: dict[str, str]) -> dict[str, str]:
     """File column → field, every problem reported: an empty column name, an unknown field, a field twice."""
-    problems: list[dict[str, str]] = []
-    cleaned: dict[str, str] = {}
-    sources: dict[str, str] = {}
-    for source, target in columns.items():
-        column, field = str(source).strip(), str(target).strip()
-        if not column:
-            problems.append({"field": "columns", "problem": "a column name is empty"})
-        elif field not in FIELDS:
-            problems.append(
-                {"field": f"columns.{column}", "problem": f"{field!r} is not a ticket field ({', '.join(FIELDS)})"}
-            )
-        elif field in sources:
-            problems.append(
-                {"field": f"columns.{column}", "problem": f"{field} is already mapped from column {sources[field]!r}"}
-            )
-        else:
-            sources[field] = column
-            cleaned[column] = field
-    _refuse(problems)
-    return cleaned
+    return fields.check_columns(columns, FIELDS, lambda name: f"{name!r} is not a ticket field ({', '.join(FIELDS)})")
 
 
 def check_categories(session: Session, categories: dict[str, str]) -> dict[str, str]:
     """The hotline's category name → a usable leaf case category, every problem reported."""
-    problems: list[dict[str, str]] = []
-    cleaned: dict[str, str] = {}
-    for source, target in categories.items():
-        name, code = str(source).strip(), str(target).strip()
-        where = f"categories.{name}"
-        if not name or len(name) > MAX_CATEGORY_NAME:
-            problems.append({"field": "categories", "problem": f"a category name is empty or over {MAX_CATEGORY_NAME}"})
-            continue
+
+    def not_usable(code: str) -> str | None:
         try:
-            category = usable_category(session, code, field=where)
+            category = usable_category(session, code)
         except AppError:
-            problems.append({"field": where, "problem": f"{code!r} is not an active case category"})
-            continue
+            return f"{code!r} is not an active case category"
         if category.depth != 2:
-            problems.append(
-                {"field": where, "problem": f"{code} {category.name_zh} is a class; name one of its categories"}
-            )
-            continue
-        cleaned[name] = code
-    _refuse(problems)
-    return cleaned
+            return f"{code} {category.name_zh} is a class; name one of its categories"
+        return None
 
-
-def _refuse(problems: list[dict[str, str]]) -> None:
-    if problems:
-        raise InvalidInput("; ".join(f"{p['field']}: {p['problem']}" for p in problems), details=problems)
+    return fields.check_categories(categories, MAX_CATEGORY_NAME, "name", not_usable)
 
 
 def list_mappings(session: Session, principal: Principal) -> list[HotlineMapping]:
@@ -78,10 +45,7 @@ def list_mappings(session: Session, principal: Principal) -> list[HotlineMapping
 
 def get_mapping(session: Session, principal: Principal, mapping_id: int) -> HotlineMapping:
     require(principal, "case:import")
-    found = session.get(HotlineMapping, mapping_id)
-    if found is None:
-        raise NotFound(f"hotline mapping {mapping_id} not found", details={"id": str(mapping_id)})
-    return found
+    return fields.saved_mapping(session, HotlineMapping, mapping_id, "hotline mapping")
 
 
 def find_mapping(session: Session, principal: Principal, name: str) -> HotlineMapping:
@@ -97,10 +61,7 @@ def find_mapping(session: Session, principal: Principal, name: str) -> HotlineMa
 
 
 def _name_taken(session: Session, name: str, except_id: int | None = None) -> None:
-    query = select(HotlineMapping.id).where(HotlineMapping.name == name)
-    if except_id is not None:
-        query = query.where(HotlineMapping.id != except_id)
-    if session.scalar(query) is not None:
+    if fields.name_taken(session, HotlineMapping, name, except_id):
         raise Conflict(f"a hotline mapping named {name!r} exists already; change it or choose another name")
 
 

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from civicgrid.audit import service as audit
 from civicgrid.authz.policy import require
 from civicgrid.authz.scope import Principal
-from civicgrid.core.errors import Conflict, InvalidInput, NotFound
+from civicgrid.core.errors import Conflict, InvalidInput
+from civicgrid.registry.imports import fields
+from civicgrid.registry.imports.fields import refuse
 from civicgrid.safety.categories import leaf_categories
 from civicgrid.safety.feeds import FIELDS, UNKNOWN_POLICIES, CategoryTable
 from civicgrid.safety.models import FEED_SOURCES, SafetyCategory, SafetyFeedMapping
@@ -22,48 +24,22 @@ MAX_LABEL = 100
 
 def check_columns(columns: dict[str, str]) -> dict[str, str]:
     """File column → record field, every problem reported: an empty column, an unknown field, a field twice."""
-    problems: list[dict[str, str]] = []
-    cleaned: dict[str, str] = {}
-    sources: dict[str, str] = {}
-    for source, target in columns.items():
-        column, name = str(source).strip(), str(target).strip()
-        if not column:
-            problems.append({"field": "columns", "problem": "a column name is empty"})
-        elif name not in FIELDS:
-            problems.append(
-                {
-                    "field": f"columns.{column}",
-                    "problem": f"{name!r} is not a record field ({', '.join(FIELDS)}); free text such as a call "
-                    "summary is never imported: leave that column out",
-                }
-            )
-        elif name in sources:
-            problems.append(
-                {"field": f"columns.{column}", "problem": f"{name} is already mapped from column {sources[name]!r}"}
-            )
-        else:
-            sources[name] = column
-            cleaned[column] = name
-    _refuse(problems)
-    return cleaned
+    return fields.check_columns(
+        columns,
+        FIELDS,
+        lambda name: (
+            f"{name!r} is not a record field ({', '.join(FIELDS)}); free text such as a call summary is "
+            "never imported: leave that column out"
+        ),
+    )
 
 
 def check_categories(session: Session, categories: dict[str, str]) -> dict[str, str]:
     """The feed's label → an active leaf incident category, every problem reported."""
-    problems: list[dict[str, str]] = []
-    cleaned: dict[str, str] = {}
     leaves = leaf_categories(session)
-    for source, target in categories.items():
-        label, code = str(source).strip(), str(target).strip()
-        where = f"categories.{label}"
-        if not label or len(label) > MAX_LABEL:
-            problems.append({"field": "categories", "problem": f"a category label is empty or over {MAX_LABEL}"})
-        elif code not in leaves:
-            problems.append({"field": where, "problem": _not_a_leaf(session, code)})
-        else:
-            cleaned[label] = code
-    _refuse(problems)
-    return cleaned
+    return fields.check_categories(
+        categories, MAX_LABEL, "label", lambda code: None if code in leaves else _not_a_leaf(session, code)
+    )
 
 
 def _not_a_leaf(session: Session, code: str) -> str:
@@ -76,28 +52,23 @@ def _not_a_leaf(session: Session, code: str) -> str:
 def check_policy(session: Session, policy: str, fallback: str | None) -> str | None:
     """The fallback category to keep: required with `fallback`, refused with the other policies."""
     if policy not in UNKNOWN_POLICIES:
-        _refuse([{"field": "unknown_category", "problem": f"one of {', '.join(UNKNOWN_POLICIES)}"}])
+        refuse([{"field": "unknown_category", "problem": f"one of {', '.join(UNKNOWN_POLICIES)}"}])
     if policy != "fallback":
         if fallback is not None:
-            _refuse([{"field": "fallback_category", "problem": "only with unknown_category = fallback; leave it out"}])
+            refuse([{"field": "fallback_category", "problem": "only with unknown_category = fallback; leave it out"}])
         return None
     if not fallback:
-        _refuse([{"field": "fallback_category", "problem": "required with unknown_category = fallback (e.g. 0999)"}])
+        refuse([{"field": "fallback_category", "problem": "required with unknown_category = fallback (e.g. 0999)"}])
     assert fallback is not None
     if fallback not in leaf_categories(session):
-        _refuse([{"field": "fallback_category", "problem": _not_a_leaf(session, fallback)}])
+        refuse([{"field": "fallback_category", "problem": _not_a_leaf(session, fallback)}])
     return fallback
 
 
 def check_source(source: str) -> str:
     if source not in FEED_SOURCES:
-        _refuse([{"field": "source", "problem": f"one of {', '.join(FEED_SOURCES)} (110, 119, 122 or records)"}])
+        refuse([{"field": "source", "problem": f"one of {', '.join(FEED_SOURCES)} (110, 119, 122 or records)"}])
     return source
-
-
-def _refuse(problems: list[dict[str, str]]) -> None:
-    if problems:
-        raise InvalidInput("; ".join(f"{p['field']}: {p['problem']}" for p in problems), details=problems)
 
 
 # -- reading ---------------------------------------------------------------------------------------------
@@ -110,10 +81,7 @@ def list_mappings(session: Session, principal: Principal) -> list[SafetyFeedMapp
 
 def get_mapping(session: Session, principal: Principal, mapping_id: int) -> SafetyFeedMapping:
     require(principal, PERMISSION)
-    found = session.get(SafetyFeedMapping, mapping_id)
-    if found is None:
-        raise NotFound(f"feed mapping {mapping_id} not found", details={"id": str(mapping_id)})
-    return found
+    return fields.saved_mapping(session, SafetyFeedMapping, mapping_id, "feed mapping")
 
 
 def find_mapping(session: Session, principal: Principal, name: str) -> SafetyFeedMapping:
@@ -141,10 +109,7 @@ def category_table(session: Session, categories: dict[str, str], policy: str, fa
 
 
 def _name_taken(session: Session, name: str, except_id: int | None = None) -> None:
-    query = select(SafetyFeedMapping.id).where(SafetyFeedMapping.name == name)
-    if except_id is not None:
-        query = query.where(SafetyFeedMapping.id != except_id)
-    if session.scalar(query) is not None:
+    if fields.name_taken(session, SafetyFeedMapping, name, except_id):
         raise Conflict(f"a feed mapping named {name!r} exists already; change it or choose another name")
 
 

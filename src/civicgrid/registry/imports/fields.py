@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from civicgrid.authz.policy import require
 from civicgrid.authz.scope import Principal
-from civicgrid.core.errors import ImportRejected
+from civicgrid.core.errors import ImportRejected, InvalidInput, NotFound
 from civicgrid.core.masking import mask_id_number, mask_name, mask_phone
 
 MODES = ("apply_valid", "all_or_nothing")
+SavedT = TypeVar("SavedT")
 
 
 # -- fields ----------------------------------------------------------------------------------------------
@@ -246,3 +250,75 @@ def locate_columns(
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         raise ImportRejected(f"{problems[0]['problem']}{more}; nothing was imported", details=problems)
     return found
+
+
+# -- saved mappings --------------------------------------------------------------------------------------
+
+
+def refuse(problems: list[dict[str, str]]) -> None:
+    """InvalidInput naming every problem of a mapping, if there is any."""
+    if problems:
+        raise InvalidInput("; ".join(f"{p['field']}: {p['problem']}" for p in problems), details=problems)
+
+
+def check_columns(
+    columns: Mapping[str, str], fields: Iterable[str], not_a_field: Callable[[str], str]
+) -> dict[str, str]:
+    """File column → field, every problem reported: an empty column name, an unknown field (`not_a_field`
+    says why), a field mapped twice."""
+    known = set(fields)
+    problems: list[dict[str, str]] = []
+    cleaned: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    for source, target in columns.items():
+        column, name = str(source).strip(), str(target).strip()
+        if not column:
+            problems.append({"field": "columns", "problem": "a column name is empty"})
+        elif name not in known:
+            problems.append({"field": f"columns.{column}", "problem": not_a_field(name)})
+        elif name in sources:
+            problems.append(
+                {"field": f"columns.{column}", "problem": f"{name} is already mapped from column {sources[name]!r}"}
+            )
+        else:
+            sources[name] = column
+            cleaned[column] = name
+    refuse(problems)
+    return cleaned
+
+
+def check_categories(
+    categories: Mapping[str, str], max_length: int, label_noun: str, not_usable: Callable[[str], str | None]
+) -> dict[str, str]:
+    """A file's category label → a category code, every problem reported: an empty or too long label, a
+    code `not_usable` finds a problem with (the problem)."""
+    problems: list[dict[str, str]] = []
+    cleaned: dict[str, str] = {}
+    for source, target in categories.items():
+        label, code = str(source).strip(), str(target).strip()
+        if not label or len(label) > max_length:
+            problems.append(
+                {"field": "categories", "problem": f"a category {label_noun} is empty or over {max_length}"}
+            )
+        elif (problem := not_usable(code)) is not None:
+            problems.append({"field": f"categories.{label}", "problem": problem})
+        else:
+            cleaned[label] = code
+    refuse(problems)
+    return cleaned
+
+
+def saved_mapping(session: Session, model: type[SavedT], mapping_id: int, noun: str) -> SavedT:
+    """The saved mapping `mapping_id` of `model`, or a 404 naming it (`noun`: "feed mapping", …)."""
+    found = session.get(model, mapping_id)
+    if found is None:
+        raise NotFound(f"{noun} {mapping_id} not found", details={"id": str(mapping_id)})
+    return found
+
+
+def name_taken(session: Session, model: type[Any], name: str, except_id: int | None = None) -> bool:
+    """Whether a saved mapping of `model` other than `except_id` has the name (names are unique)."""
+    query = select(model.id).where(model.name == name)
+    if except_id is not None:
+        query = query.where(model.id != except_id)
+    return session.scalar(query) is not None

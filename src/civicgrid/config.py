@@ -79,6 +79,9 @@ class Settings(BaseSettings):
     job_workers: int = Field(default=2, ge=1, le=32)
     # Periodic tasks (the SLA scan) run inside the server processes; unset means on, except in test mode.
     scheduler_enabled: bool | None = None
+    # The command wall's figures (overview, trend, rankings) are kept this many seconds for the viewers who
+    # see the same; unset means 15, except in test mode (0: computed every time).
+    figures_cache_seconds: float | None = Field(default=None, ge=0, le=3600)
     # How often open cases are scanned for overdue deadlines (yellow and red supervision cards).
     sla_scan_seconds: int = Field(default=300, ge=10, le=24 * 3600)
     # Case photos: the largest accepted image; where files are kept ("local": <data_dir>/files; "s3": a
@@ -198,6 +201,13 @@ class Settings(BaseSettings):
     def runs_scheduler(self) -> bool:
         """Whether server processes run the periodic tasks (`scheduler_enabled`, default: not in test mode)."""
         return self.scheduler_enabled if self.scheduler_enabled is not None else self.mode != "test"
+
+    @property
+    def figures_ttl(self) -> float:
+        """Seconds the command wall's figures are kept (`figures_cache_seconds`; default 15, 0 in test mode)."""
+        if self.figures_cache_seconds is not None:
+            return self.figures_cache_seconds
+        return 0.0 if self.mode == "test" else 15.0
 
     @property
     def is_sqlite(self) -> bool:

@@ -249,3 +249,51 @@ def test_bad_ranking_questions_are_refused(client: TestClient, figures: TinyCity
     with pytest.raises(InvalidInput) as refused:
         dashboard.ranking(None, None, by="people", days=0)  # type: ignore[arg-type]  # checked before any read
     assert {d["field"] for d in refused.value.details} == {"by", "days"}
+
+
+# -- the answers the wall shares -----------------------------------------------------------------------------
+
+
+def test_figures_are_shared_for_ttl_by_those_who_see_the_same(
+    db: Database, figures: TinyCity, principal: Callable[[str], Principal]
+) -> None:
+    operator, district = principal("operator"), principal("district.operator")
+    with db.unit_of_work(write=False) as session:
+        first = dashboard.overview(session, operator, area_code=DISTRICT, ttl=60)
+        fresh = dashboard.overview(session, district, area_code=DISTRICT, ttl=60)  # another scope: its own answer
+    with db.unit_of_work() as s:
+        add_case(s, status="reported", reported=utcnow())
+    with db.unit_of_work(write=False) as session:
+        kept = dashboard.overview(session, operator, area_code=DISTRICT, ttl=60)
+        recomputed = dashboard.overview(session, operator, area_code=DISTRICT)  # ttl 0: computed now
+        trend_kept = dashboard.trend(session, operator, area_code=DISTRICT, ttl=60)
+        trend_again = dashboard.trend(session, operator, area_code=DISTRICT, ttl=60)
+    assert first.cases is not None and fresh.cases is not None and kept.cases is not None
+    assert kept is first and kept.as_of == first.as_of
+    assert fresh is not first and fresh.cases.new_today == first.cases.new_today
+    assert recomputed.cases is not None and recomputed.cases.new_today == first.cases.new_today + 1
+    assert trend_again is trend_kept
+
+
+def test_case_visibility_decides_who_shares() -> None:
+    from civicgrid.authz.scope import Level, Scope
+    from civicgrid.cases.service import visibility_key
+
+    def someone(
+        user_id: int, permissions: set[str], unit_id: int | None = None, department: int | None = None
+    ) -> Principal:
+        scope = Scope(DISTRICT, Level.district, department)
+        return Principal(user_id, f"u{user_id}", "x", frozenset(permissions), scope, unit_id=unit_id)
+
+    assert visibility_key(someone(1, {"case:read"})) == visibility_key(someone(2, {"case:read"}))
+    liaison_a, liaison_b = someone(3, {"case:read"}, unit_id=7, department=1), someone(4, {"case:read"}, 7, 1)
+    assert visibility_key(liaison_a) != visibility_key(liaison_b)  # each also sees the cases they reported
+    assert visibility_key(someone(5, {"case:report"})) != visibility_key(someone(6, {"case:report"}))
+
+
+def test_the_wall_keeps_its_figures_15_seconds_outside_tests() -> None:
+    from civicgrid.config import Settings, random_secret
+
+    assert Settings(mode="demo").figures_ttl == 15.0
+    assert Settings(mode="test", secret_key=random_secret()).figures_ttl == 0.0
+    assert Settings(mode="demo", figures_cache_seconds=0).figures_ttl == 0.0

@@ -75,6 +75,16 @@ def visible_cases(principal: Principal) -> AnySelect:
     return select(Case).where(Case.reporter_user_id == principal.user_id)
 
 
+def visibility_key(principal: Principal) -> tuple[object, ...]:
+    """What decides the cases `visible_cases` lets the principal see: principals with equal keys see the same
+    cases (an area's staff share theirs; a department's liaison or a resident sees their own)."""
+    if principal.can("case:read") and not _is_department(principal):
+        return ("area", principal.scope.level, principal.scope.division_code)
+    if principal.can("case:read") and principal.unit_id is not None:
+        return ("unit", principal.unit_id, principal.user_id)
+    return ("own", principal.user_id if principal.can("case:report") else None)
+
+
 def get_case(session: Session, principal: Principal, case_id: int) -> Case:
     found: Case | None = session.scalar(visible_cases(principal).where(Case.id == case_id))
     if found is None:

@@ -12,17 +12,21 @@ from __future__ import annotations
 import threading
 import time as monotonic
 from collections import defaultdict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from civicgrid.authz.scope import LEVEL_ORDER, Principal, level_rank
 from civicgrid.cases import measures
+from civicgrid.cases.service import visibility_key
 from civicgrid.command import positions
 from civicgrid.core.clock import utcnow
 from civicgrid.core.errors import InvalidInput
+from civicgrid.core.memo import Memo
 from civicgrid.geo import service as geo_service
 from civicgrid.geo.models import Division
 from civicgrid.safety import counts, warning_counts
@@ -36,6 +40,17 @@ RANKINGS = ("units", "areas")
 OTHER = "other"  # incident classes that feed no indicator (群众求助 …)
 PER = 10_000
 POPULATION_TTL_SECONDS = 600.0
+T = TypeVar("T")
+
+# The wall's screens ask for the same figures together and again on every live event: an answer is kept
+# `ttl` seconds (the routes pass the setting; 0, the default, computes every time) for every caller who
+# would see the same — same scope, permissions and case visibility.
+_answers: Memo[object] = Memo()
+
+
+def _remembered(principal: Principal, ttl: float, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    shared_by = (principal.scope, principal.permissions, visibility_key(principal))
+    return cast(T, _answers.get((*key, *shared_by), compute, ttl))
 
 
 @dataclass(frozen=True)
@@ -92,9 +107,13 @@ def overview(
     area_code: str | None = None,
     tz: ZoneInfo = ZoneInfo("Asia/Shanghai"),
     now: datetime | None = None,
+    ttl: float = 0.0,
 ) -> Overview:
     """Today's figures of the area in one answer: cases (new, closed, open, overdue, cards), police calls of
     today and yesterday (local days), warnings not yet closed, and workers on duty sharing their position."""
+    if ttl > 0 and now is None:
+        key = ("overview", area_code, tz.key)
+        return _remembered(principal, ttl, key, lambda: overview(session, principal, area_code=area_code, tz=tz))
     now = now or utcnow()
     division = positions.area_in_scope(session, principal, area_code, PERMISSION)
     cases = (
@@ -156,10 +175,16 @@ def trend(
     days: int = 30,
     tz: ZoneInfo = ZoneInfo("Asia/Shanghai"),
     now: datetime | None = None,
+    ttl: float = 0.0,
 ) -> Trend:
     """Per local day of the last `days` (today included): cases reported, how many of them are closed now,
     and police calls per indicator. Every day of the range is listed, with zeros where nothing happened."""
     _check_days(days)
+    if ttl > 0 and now is None:
+        key = ("trend", area_code, days, tz.key)
+        return _remembered(
+            principal, ttl, key, lambda: trend(session, principal, area_code=area_code, days=days, tz=tz)
+        )
     now = now or utcnow()
     division = positions.area_in_scope(session, principal, area_code, PERMISSION)
     last = _today(now, tz)
@@ -236,6 +261,7 @@ def ranking(
     days: int = 30,
     tz: ZoneInfo = ZoneInfo("Asia/Shanghai"),
     now: datetime | None = None,
+    ttl: float = 0.0,
 ) -> Ranking:
     """Units by on-time closure rate (then fewest overdue, fewest red cards), or the area's child areas by
     police calls per 10,000 residents and by overdue cases, over the cases reported and the calls of the last
@@ -247,6 +273,11 @@ def ranking(
         problems.append({"field": "days", "problem": f"1 to {MAX_DAYS}"})
     if problems:
         raise InvalidInput("; ".join(f"{p['field']}: {p['problem']}" for p in problems), details=problems)
+    if ttl > 0 and now is None:
+        key = ("ranking", by, area_code, days, tz.key)
+        return _remembered(
+            principal, ttl, key, lambda: ranking(session, principal, by=by, area_code=area_code, days=days, tz=tz)
+        )
     now = now or utcnow()
     division = positions.area_in_scope(session, principal, area_code, PERMISSION)
     last = _today(now, tz)

@@ -79,7 +79,9 @@ def get_overview(
 ) -> OverviewOut:
     """Today's key figures of the area: new, closed, open and overdue cases, yellow and red cards, police calls
     today and yesterday, open warnings, workers on duty."""
-    return OverviewOut.of(dashboard.overview(session, principal, area_code=area_code, tz=settings.tz))
+    return OverviewOut.of(
+        dashboard.overview(session, principal, area_code=area_code, tz=settings.tz, ttl=settings.figures_ttl)
+    )
 
 
 @router.get("/trend", operation_id="command_trend", response_model=TrendOut)
@@ -91,7 +93,9 @@ def get_trend(
     days: DaysQuery = 30,
 ) -> TrendOut:
     """Per day of the last `days`: cases reported, how many of them are closed, police calls per indicator."""
-    return TrendOut.of(dashboard.trend(session, principal, area_code=area_code, days=days, tz=settings.tz))
+    return TrendOut.of(
+        dashboard.trend(session, principal, area_code=area_code, days=days, tz=settings.tz, ttl=settings.figures_ttl)
+    )
 
 
 @router.get("/ranking", operation_id="command_ranking", response_model=RankingOut)
@@ -105,7 +109,11 @@ def get_ranking(
 ) -> RankingOut:
     """Handling units by on-time closure rate, overdue and red cards; or child areas by police calls per
     10,000 residents and by overdue cases — over the last `days`."""
-    return RankingOut.of(dashboard.ranking(session, principal, by=by, area_code=area_code, days=days, tz=settings.tz))
+    return RankingOut.of(
+        dashboard.ranking(
+            session, principal, by=by, area_code=area_code, days=days, tz=settings.tz, ttl=settings.figures_ttl
+        )
+    )
 
 
 # -- analysis reports (研判报告) -------------------------------------------------------------------------------

@@ -265,4 +265,5 @@ def test_surge_warnings_against_planted_surges(db: Database, hotspot_data: int) 
     surges = result["surges"]
     assert surges["available"] is True
     assert {"planted", "found", "recall", "detected", "precision"} <= set(surges)
+    assert surges["window_days"] == [1, 3, 7]
     assert surges["first_day"] == "2025-05-26" and surges["last_day"] == "2025-06-01"

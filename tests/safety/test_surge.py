@@ -73,7 +73,9 @@ def test_without_surges_false_alarms_stay_near_the_nominal_rate() -> None:
         detection = detector.detect(day)
         alarm_days += len({s.level for s in detection.surges})
     assert alarm_days / (2 * len(days)) <= 0.05 + 0.02
-    assert detector.detect(days[-1]).tested == {"community": 80 * 3, "street": 8 * 3}
+    # Every (area, kind) once per window: the day, the last 3 days, the last 7.
+    assert detector.detect(days[-1]).tested == {"community": 80 * 3 * 3, "street": 8 * 3 * 3}
+    assert detector.detect(days[-1], window_days=1).tested == {"community": 80 * 3, "street": 8 * 3}
 
 
 def test_p_values_are_calibrated_under_the_null() -> None:
@@ -85,7 +87,7 @@ def test_p_values_are_calibrated_under_the_null() -> None:
             for day in days_between(date(2025, 2, 1), date(2025, 3, 31))
         ]
     )
-    assert len(p) == 80 * 59
+    assert len(p) == 80 * 59 * 3  # three windows a day
     # Discrete counts: P(p ≤ 5 %) is at most 5 %, and not much below with a few records expected per area.
     assert 0.025 <= (p <= 0.05).mean() <= 0.06
     assert (p <= 0.01).mean() <= 0.015
@@ -185,6 +187,23 @@ def test_a_longer_window_sums_its_days() -> None:
     assert surge.observed >= 14
 
 
+def test_a_surge_of_a_few_extra_records_a_day_shows_in_the_sums_of_days() -> None:
+    """Three extra records a day for a week where about one is usual: no single day stands out among the
+    80 communities, the sums of 3 and 7 days do; an area reports one window a day, the shortest over the bar."""
+    community = _communities()[33]
+    planted = [Planted(community, "inc:01", date(2025, 3, 1), date(2025, 3, 7), 3)]
+    detector = SurgeDetector(_frame({"inc:01": Series(120)}, planted), TREE)
+    days = days_between(date(2025, 3, 1), date(2025, 3, 9))
+    alone = [s for day in days for s in detector.detect(day, window_days=1, levels=("community",)).surges]
+    assert [s for s in alone if s.area_code == community] == []
+    found = [s for day in days for s in detector.detect(day, levels=("community",)).surges if s.area_code == community]
+    assert len({s.last_day for s in found}) == len(found) >= 3
+    assert {(s.last_day - s.first_day).days + 1 for s in found} <= {3, 7}
+    assert all(s.first_day <= date(2025, 3, 7) and s.last_day >= date(2025, 3, 1) for s in found)
+    figures = surge_precision_recall(found, planted, tree=TREE)
+    assert figures["recall"] == 1.0 and figures["precision"] == 1.0
+
+
 def test_kinds_can_be_chosen_and_unknown_ones_are_ignored() -> None:
     community = _communities()[3]
     planted = [Planted(community, "inc:01", date(2025, 3, 10), date(2025, 3, 10), 15)]
@@ -212,6 +231,8 @@ def test_empty_counts_detect_nothing() -> None:
         ({"levels": ()}, "levels"),
         ({"window_days": 0}, "window_days"),
         ({"window_days": 400}, "window_days"),
+        ({"window_days": ()}, "window_days"),
+        ({"window_days": (1, 7, 93)}, "window_days"),
         ({"training_days": 7}, "training_days"),
         ({"fdr": 0.0}, "fdr"),
         ({"fdr": 1.5}, "fdr"),

@@ -140,6 +140,20 @@ def test_a_warning_is_stored_once_whatever_runs_it(db: Database, warnings_city: 
     assert len(audited) == 2 and audited[0].actor_name == "system"
 
 
+def test_a_sum_of_days_holding_a_closed_warning_raises_nothing(db: Database, warnings_city: TinyCity) -> None:
+    """A 3- or 7-day window keeps the records of a surge an operator closed for days after; those days
+    were dealt with. A detection clear of them is a new warning."""
+    (closed,) = _create(db, _new(merge=True))
+    with db.unit_of_work() as session:
+        warnings.close(session, index_principal(session, "operator"), closed, "patrols added")
+    week = _new(period_start=DAY - timedelta(days=4), period_end=DAY + timedelta(days=2), merge=True)
+    with db.unit_of_work() as session:
+        held = warnings.create_warnings(session, [week])
+    assert (held.created, held.extended, held.unchanged) == ([], [], 1)
+    assert _create(db, _new(day=DAY + timedelta(days=3), merge=True)) != []
+    assert [w.status for w in _warnings(db)] == ["closed", "open"]
+
+
 def test_bad_warnings_are_refused_whole(db: Database, warnings_city: TinyCity) -> None:
     bad = [
         _new(kind="storm"),
@@ -422,9 +436,14 @@ def test_the_command_detects_a_day_or_a_range_once(
         (["--day", "10/03/2025"], "YYYY-MM-DD"),
         (["--day", "2999-01-01"], "not over yet"),
         (["--day", DAY.isoformat(), "--levels", "ward"], "use some of"),
+        (["--day", DAY.isoformat(), "--window-days", "1,week"], "comma-separated"),
     ):
         refused = _cli(db, monkeypatch, *args)
         assert refused.exit_code == 2 and problem in refused.output, (args, refused.output)
     bad = _cli(db, monkeypatch, "--day", DAY.isoformat(), "--fdr", "2")
     assert bad.exit_code == 1 and "fdr" in bad.output
+    too_long = _cli(db, monkeypatch, "--day", DAY.isoformat(), "--window-days", "1,93")
+    assert too_long.exit_code == 1 and "window_days" in too_long.output
+    one_day = _cli(db, monkeypatch, "--day", DAY.isoformat(), "--window-days", "1", "--dry-run")
+    assert one_day.exit_code == 0 and f"{DAY} community {COMMUNITY_A}" in one_day.output
     assert len(_warnings(db)) == stored

@@ -12,8 +12,9 @@ coverage (at least one unit), so grids of unequal area are compared fairly; for 
 the fractional greedy one (the tightest upper bound for unequal areas, exact for equal cells). Stability is
 the Jaccard index of consecutive periods' flagged sets at 5 %. The counts method is the baseline.
 
-Surge warnings are replayed day by day over the same periods with `safety.surge` and compared with the
-surges planted in the demo data (`demo.safety.surges`): precision and recall.
+Surge warnings are replayed day by day over the same periods with `safety.surge` (its default windows, as
+the server's task uses them) and compared with the surges planted in the demo data (`demo.safety.surges`):
+precision and recall.
 """
 
 from __future__ import annotations
@@ -459,7 +460,8 @@ def surge_backtest(session: Session, plan: BacktestPlan) -> dict[str, Any]:
     day = span_first
     started = time.perf_counter()
     while day <= span_last:
-        detected.extend(detector.detect(day, training_days=training, kinds=kinds).surges)
+        detection = detector.detect(day, window_days=surge.DEFAULT_WINDOWS, training_days=training, kinds=kinds)
+        detected.extend(detection.surges)
         day += timedelta(days=1)
     spans = [(p.area_code, p.kind, p.first_day, p.last_day) for p in planted]
     figures = surge.surge_precision_recall(detected, spans, tree=tree)
@@ -469,6 +471,7 @@ def surge_backtest(session: Session, plan: BacktestPlan) -> dict[str, Any]:
         "last_day": span_last.isoformat(),
         "seed": plan.spec.seed,
         "kinds": kinds,
+        "window_days": list(surge.DEFAULT_WINDOWS),
         **figures,
         "seconds": round(time.perf_counter() - started, 3),
     }

@@ -57,7 +57,11 @@ def summary_table(result: dict[str, Any]) -> Table:
 
 
 def surge_table(surges: dict[str, Any]) -> Table:
-    table = Table(title=f"Surge warnings against planted surges, {surges['first_day']} to {surges['last_day']}")
+    windows = ", ".join(map(str, surges["window_days"]))
+    table = Table(
+        title=f"Surge warnings against planted surges, {surges['first_day']} to {surges['last_day']} "
+        f"(windows of {windows} days)"
+    )
     for column in ("planted", "found", "recall", "detected", "true", "false", "precision"):
         table.add_column(column, justify="right")
     table.add_row(

@@ -48,6 +48,9 @@ from civicgrid.safety.surge_model import (
 )
 
 DEFAULT_LEVELS = ("community", "street")
+# The day alone, and the sums of the last 3 and 7 days: a surge of a few extra records a day over several
+# days (most of the demo's planted ones) stands out only in a sum.
+DEFAULT_WINDOWS = (1, 3, 7)
 MIN_TRAINING_DAYS = 28
 MAX_WINDOW_DAYS = 92
 MAX_TRAINING_DAYS = 3 * 366
@@ -97,10 +100,11 @@ class Detection:
     day: date
     first_day: date
     surges: list[Surge] = field(default_factory=list)
+    # With several window lengths, `fits` and `levels` describe the shortest window's models.
     fits: dict[str, CityFit] = field(default_factory=dict)
     levels: dict[tuple[str, str], LevelFit] = field(default_factory=dict)
-    skipped: dict[str, str] = field(default_factory=dict)  # kind → why it was not tested
-    tested: dict[str, int] = field(default_factory=dict)  # level → (area, kind) pairs tested
+    skipped: dict[str, str] = field(default_factory=dict)  # kind (kind/<n>d: a longer window) → why not tested
+    tested: dict[str, int] = field(default_factory=dict)  # level → (area, kind, window) tests
     p_values: dict[str, FloatArray] = field(default_factory=dict)  # level → every p tested (calibration)
 
 
@@ -116,12 +120,14 @@ class _Rows:
     count: FloatArray
 
 
-def _check(levels: Sequence[str], window_days: int, training_days: int, fdr: float, min_observed: int) -> None:
+def _check(
+    levels: Sequence[str], window_days: Sequence[int], training_days: int, fdr: float, min_observed: int
+) -> None:
     problems = []
     unknown = [level for level in levels if level not in LEVELS]
     if unknown or not levels:
         problems.append({"field": "levels", "problem": f"must be some of {', '.join(LEVELS)}"})
-    if not 1 <= window_days <= MAX_WINDOW_DAYS:
+    if not window_days or not all(1 <= days <= MAX_WINDOW_DAYS for days in window_days):
         problems.append({"field": "window_days", "problem": f"must be 1 to {MAX_WINDOW_DAYS}"})
     if not MIN_TRAINING_DAYS <= training_days <= MAX_TRAINING_DAYS:
         problems.append({"field": "training_days", "problem": f"must be {MIN_TRAINING_DAYS} to {MAX_TRAINING_DAYS}"})
@@ -145,8 +151,8 @@ class SurgeDetector:
         self._rows: dict[str, _Rows] = {}
         self._areas: dict[tuple[str, str], IntArray] = {}
         self._members: dict[str, IntArray] = {}
-        self._fits: dict[tuple[str, int, int, int], CityFit | None] = {}
-        self._fits_day: tuple[int, int, int] | None = None
+        self._fits: dict[tuple[str, int, int, int, int], CityFit | None] = {}
+        self._fits_day: int | None = None
         if len(counts) == 0:
             return
         kind_codes, kinds = pd.factorize(pd.Series(counts.kind, dtype=object))
@@ -190,11 +196,10 @@ class SurgeDetector:
         start = max(train[0], int(rows.days[lo]))
         if train[1] - start + 1 < MIN_TRAINING_DAYS:
             return f"fewer than {MIN_TRAINING_DAYS} days of history before the window"
-        key = (kind, start, *window)
-        day_key = (train[1], *window)
-        if self._fits_day != day_key:
+        key = (kind, start, train[1], *window)
+        if self._fits_day != window[1]:  # fits are kept for the day being detected only
             self._fits.clear()
-            self._fits_day = day_key
+            self._fits_day = window[1]
         if key not in self._fits:
             y = np.bincount(rows.days[lo:hi] - start, weights=rows.count[lo:hi], minlength=train[1] - start + 1)
             days = np.arange(start, train[1] + 1, dtype=np.int64)
@@ -209,32 +214,41 @@ class SurgeDetector:
         day: date,
         *,
         levels: Sequence[str] = DEFAULT_LEVELS,
-        window_days: int = 1,
+        window_days: int | Sequence[int] = DEFAULT_WINDOWS,
         training_days: int = 365,
         fdr: float = 0.05,
         min_observed: int = 3,
         kinds: Iterable[str] | None = None,
     ) -> Detection:
-        """The surges of the window of `window_days` ending on `day`, trained on the days before it."""
-        _check(levels, window_days, training_days, fdr, min_observed)
+        """The surges of the windows of `window_days` (one length or several) ending on `day`, each trained
+        on the days before it.
+
+        Several lengths (the default: 1, 3 and 7 days): every (area, kind, window) is one test in the
+        level's Benjamini–Hochberg family, and an area over the bar in several windows reports the shortest
+        (the days of the surge most closely; a longer window only when the days alone are too weak)."""
+        lengths = sorted({window_days} if isinstance(window_days, int) else set(window_days))
+        _check(levels, lengths, training_days, fdr, min_observed)
         last = day_number(day)
-        first = last - window_days + 1
-        train = (first - training_days, first - 1)
-        detection = Detection(day=day, first_day=from_day_number(first))
+        detection = Detection(day=day, first_day=from_day_number(last - lengths[-1] + 1))
         wanted = self.kinds if kinds is None else [k for k in dict.fromkeys(kinds) if k in self._rows]
-        fits: dict[str, CityFit] = {}
-        for kind in wanted:
-            fit = self._city_fit(kind, train, (first, last))
-            if isinstance(fit, str):
-                detection.skipped[kind] = fit
-            else:
-                fits[kind] = fit
-        detection.fits = fits
+        windows: list[tuple[int, dict[str, CityFit]]] = []
+        for length in lengths:
+            first = last - length + 1
+            fits: dict[str, CityFit] = {}
+            for kind in wanted:
+                fit = self._city_fit(kind, (first - training_days, first - 1), (first, last))
+                if isinstance(fit, str):
+                    detection.skipped[kind if length == lengths[0] else f"{kind}/{length}d"] = fit
+                else:
+                    fits[kind] = fit
+            windows.append((length, fits))
+        detection.fits = windows[0][1]
         for level in dict.fromkeys(levels):
             tests = [
                 test
+                for length, fits in windows
                 for kind, fit in fits.items()
-                if (test := self._test(kind, fit, level, first, last, train[1], window_days, detection)) is not None
+                if (test := self._test(kind, fit, level, last, length, detection)) is not None
             ]
             detection.tested[level] = sum(len(t.p) for t in tests)
             if not tests:
@@ -242,25 +256,23 @@ class SurgeDetector:
             detection.p_values[level] = np.concatenate([t.p for t in tests])
             q = stats.false_discovery_control(detection.p_values[level], method="bh")
             offset = 0
+            shortest: dict[tuple[str, int], Surge] = {}  # (kind, area) → its surge; shorter windows come first
             for test in tests:
                 test_q = q[offset : offset + len(test.p)]
                 offset += len(test.p)
-                hits = np.flatnonzero((test_q <= fdr) & (test.observed >= min_observed))
-                detection.surges.extend(self._surge(test, int(i), float(test_q[i]), level, first, last) for i in hits)
+                for i in np.flatnonzero((test_q <= fdr) & (test.observed >= min_observed)).tolist():
+                    if (test.kind, i) not in shortest:
+                        shortest[(test.kind, i)] = self._surge(test, i, float(test_q[i]), level, last)
+            detection.surges.extend(shortest.values())
         detection.surges.sort(key=lambda s: (LEVELS.index(s.level), s.q, s.area_code, s.kind))
         return detection
 
     def _test(
-        self,
-        kind: str,
-        fit: CityFit,
-        level: str,
-        first: int,
-        last: int,
-        train_last: int,
-        window_days: int,
-        detection: Detection,
+        self, kind: str, fit: CityFit, level: str, last: int, window_days: int, detection: Detection
     ) -> _LevelTest | None:
+        """Every area of `level` for one kind over the window of `window_days` ending on `last`."""
+        first = last - window_days + 1
+        train_last = first - 1
         rows = self._rows[kind]
         members = self._level_members(level)
         n = len(members)
@@ -315,10 +327,12 @@ class SurgeDetector:
             p = stats.poisson.sf(observed - 1, expected)
         p = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0)
         model = "negbin" if alpha > 0 else "poisson"
-        detection.levels[(kind, level)] = LevelFit(round(alpha, 6), model, round(weight, 3), n)
-        return _LevelTest(kind, fit, members, observed, expected, p, alpha, model, share, n_a / city_total, prior)
+        detection.levels.setdefault((kind, level), LevelFit(round(alpha, 6), model, round(weight, 3), n))
+        return _LevelTest(
+            kind, fit, window_days, members, observed, expected, p, alpha, model, share, n_a / city_total, prior
+        )
 
-    def _surge(self, test: _LevelTest, i: int, q: float, level: str, first: int, last: int) -> Surge:
+    def _surge(self, test: _LevelTest, i: int, q: float, level: str, last: int) -> Surge:
         fit = test.fit
         factors: dict[str, float | str] = {
             **fit.factors,
@@ -337,7 +351,7 @@ class SurgeDetector:
             area_code=self.tree.codes[tree_index],
             area_name=self.tree.names[tree_index],
             kind=test.kind,
-            first_day=from_day_number(first),
+            first_day=from_day_number(last - test.window_days + 1),
             last_day=from_day_number(last),
             observed=int(test.observed[i]),
             expected=round(float(test.expected[i]), 4),
@@ -353,6 +367,7 @@ class SurgeDetector:
 class _LevelTest:
     kind: str
     fit: CityFit
+    window_days: int
     members: IntArray
     observed: IntArray
     expected: FloatArray
@@ -370,13 +385,14 @@ def detect_surges(
     day: date,
     *,
     levels: Sequence[str] = DEFAULT_LEVELS,
-    window_days: int = 1,
+    window_days: int | Sequence[int] = DEFAULT_WINDOWS,
     training_days: int = 365,
     fdr: float = 0.05,
     min_observed: int = 3,
     kinds: Iterable[str] | None = None,
 ) -> list[Surge]:
-    """The surges of the `window_days` ending on `day` (counts must cover the training days before it)."""
+    """The surges of the `window_days` (one length or several) ending on `day` (counts must cover the
+    training days before it)."""
     return (
         SurgeDetector(counts, tree)
         .detect(

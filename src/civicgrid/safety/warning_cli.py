@@ -29,6 +29,16 @@ def _levels(value: str) -> tuple[str, ...]:
     return wanted
 
 
+def _window_days(value: str) -> tuple[int, ...]:
+    try:
+        lengths = tuple(dict.fromkeys(int(v) for v in value.split(",") if v.strip()))
+    except ValueError:
+        lengths = ()
+    if not lengths:
+        raise typer.BadParameter(f"use day counts (comma-separated, e.g. 1,3,7), not {value!r}")
+    return lengths
+
+
 def days_to_detect(day: date | None, first: date | None, last: date | None, today: date) -> list[date]:
     """--day, or --from/--to (either alone: that day to yesterday, or from a day on), default yesterday."""
     yesterday = today - timedelta(days=1)
@@ -50,7 +60,10 @@ def detect(
     first: Annotated[str | None, typer.Option("--from", help="first day of a range")] = None,
     last: Annotated[str | None, typer.Option("--to", help="last day of a range (default: yesterday)")] = None,
     levels: Annotated[str, typer.Option("--levels", help="area levels tested, comma-separated")] = "community,street",
-    window_days: Annotated[int, typer.Option("--window-days", help="days counted together, ending each day")] = 1,
+    window_days: Annotated[
+        str | None,
+        typer.Option("--window-days", help="window lengths tested together, each ending on the day (default 1,3,7)"),
+    ] = None,
     training_days: Annotated[int, typer.Option("--training-days", help="days the seasonal model learns from")] = 365,
     fdr: Annotated[float, typer.Option("--fdr", help="false-discovery rate across areas and kinds")] = 0.05,
     min_observed: Annotated[int, typer.Option("--min-observed", help="fewest records a surge needs")] = 3,
@@ -63,10 +76,12 @@ def detect(
     from civicgrid.core.clock import utcnow
     from civicgrid.core.errors import AppError
     from civicgrid.safety.counts import local_day
+    from civicgrid.safety.surge import DEFAULT_WINDOWS
     from civicgrid.safety.warning_jobs import SurgeSettings, detect_days
 
     days = days_to_detect(_day(day, "--day"), _day(first, "--from"), _day(last, "--to"), local_day(utcnow()))
-    settings = SurgeSettings(_levels(levels), window_days, training_days, fdr, min_observed)
+    windows = DEFAULT_WINDOWS if window_days is None else _window_days(window_days)
+    settings = SurgeSettings(_levels(levels), windows, training_days, fdr, min_observed)
     database = _database(_settings())
     try:
         with progress_bar() as bar, database.unit_of_work(write=not dry_run) as session:

@@ -26,7 +26,7 @@ from civicgrid.safety import rules
 from civicgrid.safety.areas import load_tree
 from civicgrid.safety.counts import load_counts, local_day
 from civicgrid.safety.models import SafetyFeedState
-from civicgrid.safety.surge import DEFAULT_LEVELS, Surge, SurgeDetector
+from civicgrid.safety.surge import DEFAULT_LEVELS, DEFAULT_WINDOWS, Surge, SurgeDetector
 from civicgrid.safety.warnings import CreateResult, NewWarning, create_warnings, kind_names
 
 TASK_NAME = "safety.warnings"
@@ -42,7 +42,7 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True)
 class SurgeSettings:
     levels: tuple[str, ...] = DEFAULT_LEVELS
-    window_days: int = 1
+    window_days: tuple[int, ...] = DEFAULT_WINDOWS  # lengths tested together, each ending on the day
     training_days: int = 365
     fdr: float = 0.05
     min_observed: int = 3
@@ -136,7 +136,7 @@ def detect_days(
     if not days:
         return result, found
     ordered = sorted(set(days))
-    first = ordered[0] - timedelta(days=settings.training_days + settings.window_days)
+    first = ordered[0] - timedelta(days=settings.training_days + max(settings.window_days))
     frame = load_counts(session, first, ordered[-1])
     tree = load_tree(session)
     detector = SurgeDetector(frame, tree)

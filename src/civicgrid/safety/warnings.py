@@ -5,7 +5,9 @@ Detectors hand `NewWarning`s to `create_warnings`. A warning is unique per (kind
 day): rows are inserted with ON CONFLICT DO NOTHING, so re-running a detection (a second process, the
 command beside the server, a replay) never doubles one. A `merge` warning (a surge, a threshold) that
 continues an open one of the same subject and area — overlapping its days or starting the day after —
-extends it instead of opening another, so a three-day surge is one warning with three detections.
+extends it instead of opening another, so a three-day surge is one warning with three detections. One whose
+days overlap a closed warning of its subject and area is left out: a sum over several days that still holds
+the days an operator dealt with would raise them again.
 
 Reading is scoped (`authz.restrict`, `safety:read`); the incidents behind a warning are listed only for
 accounts that may read single incidents (`safety:incidents`), others see their number. Actions follow
@@ -104,7 +106,8 @@ def _stronger(a: str, b: str) -> str:
 
 
 def _continued(session: Session, new: Sequence[NewWarning]) -> dict[int, SafetyWarning]:
-    """For each merge warning (by position), the open warning of its subject and area it continues."""
+    """For each merge warning (by position), the open warning of its subject and area it continues, else a
+    closed one whose days it overlaps."""
     merging = [i for i, w in enumerate(new) if w.merge]
     if not merging:
         return {}
@@ -116,7 +119,6 @@ def _continued(session: Session, new: Sequence[NewWarning]) -> dict[int, SafetyW
             select(SafetyWarning)
             .where(
                 SafetyWarning.area_code.in_(areas[start : start + 500]),
-                SafetyWarning.status != "closed",
                 SafetyWarning.period_end >= earliest,
             )
             .with_for_update()
@@ -124,14 +126,22 @@ def _continued(session: Session, new: Sequence[NewWarning]) -> dict[int, SafetyW
     found: dict[int, SafetyWarning] = {}
     for i in merging:
         w = new[i]
-        for old in existing:
-            if (
-                (old.kind, old.subject, old.area_code) == (w.kind, w.subject, w.area_code)
-                and old.period_start <= w.period_end
-                and old.period_end >= w.period_start - timedelta(days=1)
-            ):
-                found[i] = old
-                break
+        same = [old for old in existing if (old.kind, old.subject, old.area_code) == (w.kind, w.subject, w.area_code)]
+        continued = (
+            old
+            for old in same
+            if old.status != "closed"
+            and old.period_start <= w.period_end
+            and old.period_end >= w.period_start - timedelta(days=1)
+        )
+        overlapped = (
+            old
+            for old in same
+            if old.status == "closed" and old.period_start <= w.period_end and old.period_end >= w.period_start
+        )
+        match = next(continued, None) or next(overlapped, None)
+        if match is not None:
+            found[i] = match
     return found
 
 
@@ -148,8 +158,8 @@ def create_warnings(session: Session, new: Sequence[NewWarning]) -> CreateResult
     for i, w in enumerate(new):
         old = continued.get(i)
         if old is not None:
-            if w.period_end <= old.period_end:
-                result.unchanged += 1  # this detection is in the warning already (a re-run)
+            if w.period_end <= old.period_end or old.status == "closed":
+                result.unchanged += 1  # in the warning already (a re-run), or days an operator dealt with
                 continue
             old.period_end = w.period_end
             old.evidence = _merged_evidence(old.evidence, w.evidence)

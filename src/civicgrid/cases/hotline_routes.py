@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
@@ -29,10 +28,11 @@ from civicgrid.cases.hotline_models import HotlineMapping
 from civicgrid.config import Settings
 from civicgrid.core import jobs
 from civicgrid.core.errors import InvalidInput, NotFound
+from civicgrid.core.import_uploads import enqueue_import, imports_dir, receive_import, start_route
 from civicgrid.core.job_routes import JobOut, job_out
-from civicgrid.core.uploads import Upload, receive_upload, remove_quietly, upload_body
+from civicgrid.core.uploads import Upload, upload_body
 from civicgrid.core.web import SessionDep, get_database
-from civicgrid.registry.import_routes import ReadPrincipalDep, imports_dir
+from civicgrid.registry.import_routes import ReadPrincipalDep
 
 router = APIRouter(prefix="/cases/hotline", tags=["cases: 12345 hotline"])
 Mode = Literal["apply_valid", "all_or_nothing"]
@@ -167,14 +167,7 @@ _UPLOAD_BODY = upload_body(
 )
 
 
-@router.post(
-    "/imports",
-    operation_id="hotline_start_import",
-    response_model=JobOut,
-    status_code=202,
-    openapi_extra=_UPLOAD_BODY,
-    responses={413: {"description": "the file is larger than CIVICGRID_IMPORT_MAX_BYTES"}},
-)
+@router.post("/imports", **start_route("hotline_start_import", _UPLOAD_BODY))
 async def start_import(
     request: Request,
     principal: ReadPrincipalDep,
@@ -195,14 +188,11 @@ async def start_import(
             "give a saved mapping (mapping_name) or one inline (mapping), one of them: the categories need it",
             details=[{"field": "mapping_name", "problem": "give exactly one of mapping_name and mapping"}],
         )
-    settings: Settings = request.app.state.settings
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    upload = await receive_upload(request.stream(), headers, imports_dir(settings), settings.import_max_bytes, filename)
-    try:
-        return await run_in_threadpool(_queue, request, principal, mode, upload, mapping, mapping_name, file_format)
-    except BaseException:
-        remove_quietly(upload.path)
-        raise
+
+    def queue(upload: Upload) -> JobOut:
+        return _queue(request, principal, mode, upload, mapping, mapping_name, file_format)
+
+    return await receive_import(request, filename, queue)
 
 
 def _inline(text: str) -> tuple[dict[str, str], dict[str, str]]:
@@ -257,10 +247,7 @@ def _queue(
         duplicate_metres=settings.case_duplicate_metres,
         duplicate_hours=settings.case_duplicate_hours,
     )
-    runner = jobs.runner_for(request.app.state, database, settings.job_workers)
-    with database.unit_of_work() as session:
-        job = jobs.enqueue(session, principal, runner, importer.JOB_KIND, "case:import", spec.params())
-    return job_out(job)
+    return enqueue_import(request, principal, importer.JOB_KIND, "case:import", spec.params())
 
 
 def _hotline_job(session: Session, principal: Principal, job_id: int) -> jobs.Job:

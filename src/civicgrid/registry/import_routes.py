@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, ConfigDict, Field
@@ -22,11 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from civicgrid.auth.deps import PrincipalDep, SettingsDep, _api_key, _bearer, current_principal
 from civicgrid.authz.scope import Principal
 from civicgrid.config import Settings
-from civicgrid.core import jobs
 from civicgrid.core.crypto import Keyring
 from civicgrid.core.errors import InvalidInput
-from civicgrid.core.job_routes import JobOut, job_out
-from civicgrid.core.uploads import Upload, receive_upload, remove_quietly, upload_body
+from civicgrid.core.import_uploads import enqueue_import, imports_dir, receive_import, start_route
+from civicgrid.core.job_routes import JobOut
+from civicgrid.core.uploads import Upload, upload_body
 from civicgrid.core.web import SessionDep, WriteSessionDep, get_database
 from civicgrid.registry import exporters, houses, import_mappings, people
 from civicgrid.registry import imports as importers
@@ -61,24 +59,13 @@ def _keyring(request: Request) -> Keyring:
 KeyringDep = Annotated[Keyring, Depends(_keyring)]
 
 
-def imports_dir(settings: Settings) -> Path:
-    return settings.data_dir / "imports"
-
-
 _UPLOAD_BODY = upload_body(
     "the file: raw (text/csv or the .xlsx bytes) or multipart/form-data with a `file` part",
     ("text/csv", "application/octet-stream"),
 )
 
 
-@router.post(
-    "/imports/{entity}",
-    operation_id="registry_start_import",
-    response_model=JobOut,
-    status_code=202,
-    openapi_extra=_UPLOAD_BODY,
-    responses={413: {"description": "the file is larger than CIVICGRID_IMPORT_MAX_BYTES"}},
-)
+@router.post("/imports/{entity}", **start_route("registry_start_import", _UPLOAD_BODY))
 async def start_import(
     entity: Entity,
     request: Request,
@@ -101,16 +88,11 @@ async def start_import(
             "give mapping or mapping_name, not both", details=[{"field": "mapping", "problem": "both given"}]
         )
     inline = _inline_mapping(entity, mapping) if mapping is not None else None
-    settings: Settings = request.app.state.settings
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    upload = await receive_upload(request.stream(), headers, imports_dir(settings), settings.import_max_bytes, filename)
-    try:
-        return await run_in_threadpool(
-            _queue, request, principal, entity, mode, upload, inline, mapping_name, sheet, file_format
-        )
-    except BaseException:
-        remove_quietly(upload.path)
-        raise
+
+    def queue(upload: Upload) -> JobOut:
+        return _queue(request, principal, entity, mode, upload, inline, mapping_name, sheet, file_format)
+
+    return await receive_import(request, filename, queue)
 
 
 def _inline_mapping(entity: str, text: str) -> dict[str, str]:
@@ -158,10 +140,7 @@ def _queue(
         batch_size=settings.import_batch_size,
         report_dir=str(imports_dir(settings)),
     )
-    runner = jobs.runner_for(request.app.state, database, settings.job_workers)
-    with database.unit_of_work() as session:
-        job = jobs.enqueue(session, principal, runner, f"registry.import.{entity}", "registry:import", spec.params())
-    return job_out(job)
+    return enqueue_import(request, principal, f"registry.import.{entity}", "registry:import", spec.params())
 
 
 class FieldOut(BaseModel):

@@ -12,7 +12,6 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,13 +20,13 @@ from civicgrid.auth.deps import PrincipalDep
 from civicgrid.authz.policy import require
 from civicgrid.authz.scope import Principal
 from civicgrid.config import Settings
-from civicgrid.core import jobs
 from civicgrid.core.errors import InvalidInput
-from civicgrid.core.job_routes import JobOut, job_out
+from civicgrid.core.import_uploads import enqueue_import, imports_dir, receive_import, start_route
+from civicgrid.core.job_routes import JobOut
 from civicgrid.core.pagination import ListParams, Page, apply_sort, list_params, paginate, parse_bbox
-from civicgrid.core.uploads import Upload, receive_upload, remove_quietly, upload_body
+from civicgrid.core.uploads import Upload, upload_body
 from civicgrid.core.web import SessionDep, get_database
-from civicgrid.registry.import_routes import ReadPrincipalDep, imports_dir
+from civicgrid.registry.import_routes import ReadPrincipalDep
 from civicgrid.safety import feed_import, feed_mappings, incidents
 from civicgrid.safety.feed_schemas import (
     CategoryOut,
@@ -143,14 +142,7 @@ _UPLOAD_BODY = upload_body(
 )
 
 
-@router.post(
-    "/imports",
-    operation_id="safety_feed_import_start",
-    response_model=JobOut,
-    status_code=202,
-    openapi_extra=_UPLOAD_BODY,
-    responses={413: {"description": "the file is larger than CIVICGRID_IMPORT_MAX_BYTES"}},
-)
+@router.post("/imports", **start_route("safety_feed_import_start", _UPLOAD_BODY))
 async def start_import(
     request: Request,
     principal: ReadPrincipalDep,
@@ -164,17 +156,11 @@ async def start_import(
     (202); the job's result counts created, duplicates (stored before) and failed rows, and lists the
     category labels the mapping's table lacks."""
     require(principal, feed_mappings.PERMISSION)
-    settings: Settings = request.app.state.settings
-    headers = {k.lower(): v for k, v in request.headers.items()}
-    upload = await receive_upload(
-        request.stream(), headers, imports_dir(settings), settings.import_max_bytes, filename, keep_fields=True
-    )
-    try:
-        chosen_id, chosen_mode = _form_choices(upload, mapping_id, mode)
-        return await run_in_threadpool(_queue, request, principal, chosen_id, chosen_mode, upload)
-    except BaseException:
-        remove_quietly(upload.path)
-        raise
+
+    def queue(upload: Upload) -> JobOut:
+        return _queue(request, principal, *_form_choices(upload, mapping_id, mode), upload)
+
+    return await receive_import(request, filename, queue, keep_fields=True)
 
 
 def _form_choices(upload: Upload, mapping_id: int | None, mode: str | None) -> tuple[int, str]:
@@ -223,10 +209,7 @@ def _queue(request: Request, principal: Principal, mapping_id: int, mode: str, u
             report_dir=str(imports_dir(settings)),
         )
     feed_import.check_file(upload.path, spec.format, spec.columns)
-    runner = jobs.runner_for(request.app.state, database, settings.job_workers)
-    with database.unit_of_work() as session:
-        job = jobs.enqueue(session, principal, runner, feed_import.JOB_KIND, feed_mappings.PERMISSION, spec.params())
-    return job_out(job)
+    return enqueue_import(request, principal, feed_import.JOB_KIND, feed_mappings.PERMISSION, spec.params())
 
 
 # -- pushed calls and the incident list ------------------------------------------------------------------

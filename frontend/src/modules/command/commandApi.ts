@@ -46,12 +46,24 @@ const AREA_FILTER: Record<AreaStep['level'], 'district_code' | 'street_code' | '
   grid: 'grid_code',
 }
 
-/** The newest cases reported in the area. */
+/**
+ * How far back the live feeds start: a week. The lists count what they match, and counting every case and
+ * call of a city (millions) for each screen that opens costs far more than the page itself.
+ */
+export const FEED_DAYS = 7
+
+export function feedSince(now: Date = new Date()): string {
+  return new Date(now.getTime() - FEED_DAYS * 86_400_000).toISOString()
+}
+
+/** The newest cases reported in the area (in the last week). */
 export function latestCases(area: AreaStep, pageSize = 20): Promise<CasePage> {
   const filter = AREA_FILTER[area.level]
   return unwrap(
     api.GET('/api/v1/cases', {
-      params: { query: { sort: '-reported_at', page_size: pageSize, ...(filter ? { [filter]: area.code } : {}) } },
+      params: {
+        query: { sort: '-reported_at', page_size: pageSize, since: feedSince(), ...(filter ? { [filter]: area.code } : {}) },
+      },
     }),
   )
 }
@@ -103,10 +115,12 @@ export function openWarnings(area: AreaStep, pageSize = 50): Promise<WarningPage
   )
 }
 
-/** The newest police calls and incidents of the area. */
+/** The newest police calls and incidents of the area (in the last week). */
 export function latestIncidents(area: AreaStep, pageSize = 20): Promise<IncidentPage> {
   return unwrap(
-    api.GET('/api/v1/safety/incidents', { params: { query: { area_code: area.code, page_size: pageSize } } }),
+    api.GET('/api/v1/safety/incidents', {
+      params: { query: { area_code: area.code, page_size: pageSize, since: feedSince() } },
+    }),
   )
 }
 

@@ -273,6 +273,13 @@ def test_figures_are_shared_for_ttl_by_those_who_see_the_same(
     assert fresh is not first and fresh.cases.new_today == first.cases.new_today
     assert recomputed.cases is not None and recomputed.cases.new_today == first.cases.new_today + 1
     assert trend_again is trend_kept
+    # A live event reaching the process (here: the case's) starts a new answer.
+    from civicgrid.core.broadcast import Broadcaster, Event
+
+    Broadcaster().publish(Event("case.created", {"id": 1}))
+    with db.unit_of_work(write=False) as session:
+        after_event = dashboard.overview(session, operator, area_code=DISTRICT, ttl=60)
+    assert after_event.cases is not None and after_event.cases.new_today == first.cases.new_today + 1
 
 
 def test_case_visibility_decides_who_shares() -> None:

@@ -24,6 +24,7 @@ from civicgrid.authz.scope import LEVEL_ORDER, Principal, level_rank
 from civicgrid.cases import measures
 from civicgrid.cases.service import visibility_key
 from civicgrid.command import positions
+from civicgrid.core.broadcast import events_delivered
 from civicgrid.core.clock import utcnow
 from civicgrid.core.errors import InvalidInput
 from civicgrid.core.memo import Memo
@@ -43,13 +44,16 @@ POPULATION_TTL_SECONDS = 600.0
 T = TypeVar("T")
 
 # The wall's screens ask for the same figures together and again on every live event: an answer is kept
-# `ttl` seconds (the routes pass the setting; 0, the default, computes every time) for every caller who
-# would see the same — same scope, permissions and case visibility.
+# `ttl` seconds (the routes pass the setting; 0, the default, computes every time), or until the next live
+# event reaches the process, for every caller who would see the same — same scope, permissions and case
+# visibility.
 _answers: Memo[object] = Memo()
 
 
 def _remembered(principal: Principal, ttl: float, key: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
-    shared_by = (principal.scope, principal.permissions, visibility_key(principal))
+    # A live event (a case reported, a worker going on duty) starts a new answer: the screens that refetch
+    # on it must see the change, and they still share that one computation.
+    shared_by = (principal.scope, principal.permissions, visibility_key(principal), events_delivered())
     return cast(T, _answers.get((*key, *shared_by), compute, ttl))
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import threading
@@ -277,6 +278,16 @@ class Subscription:
         self._broadcaster._remove(self)
 
 
+_delivered = itertools.count(1)
+_last_delivered = 0
+
+
+def events_delivered() -> int:
+    """A number that changes whenever an event (of any topic, from any process) reaches this process: part
+    of the key of an answer kept for a while that must not outlive the change an event announces."""
+    return _last_delivered
+
+
 class Broadcaster:
     """The in-process backend: events go to this process's subscribers."""
 
@@ -324,6 +335,8 @@ class Broadcaster:
         self._deliver(event)
 
     def _deliver(self, event: Event) -> None:
+        global _last_delivered
+        _last_delivered = next(_delivered)
         with self._lock:
             subscribers = list(self._subscribers)
         for subscription in subscribers:

@@ -31,9 +31,9 @@ from civicgrid.core.errors import InvalidInput
 from civicgrid.core.scheduler import periodic
 from civicgrid.safety.counts import local_day
 from civicgrid.safety.forecast_service import HotspotQuery, period_forecast, select_categories, units_for
-from civicgrid.safety.models import SafetyCategory, SafetyFeedState
+from civicgrid.safety.models import SafetyCategory
 from civicgrid.safety.periods import Period, period_of
-from civicgrid.safety.warnings import CreateResult, NewWarning, create_warnings
+from civicgrid.safety.warnings import CreateResult, NewWarning, create_warnings, day_done, mark_day_done
 
 TASK_NAME = "safety.hotspots"
 DEFAULT_EVERY = timedelta(hours=6)
@@ -146,19 +146,6 @@ def _warning(
     )
 
 
-def _week_done(session: Session) -> date | None:
-    state = session.get(SafetyFeedState, STATE)
-    return date.fromordinal(state.last_id) if state is not None else None
-
-
-def _mark_done(session: Session, week: date) -> None:
-    state = session.get(SafetyFeedState, STATE, with_for_update=True)
-    if state is None:
-        session.add(SafetyFeedState(feed=STATE, last_id=week.toordinal()))
-    else:
-        state.last_id = week.toordinal()
-
-
 def run_week(database: Database, week: Period) -> HotspotResult:
     """Forecast `week` for every incident indicator and store its warnings (once: a second run changes nothing)."""
     result = HotspotResult(week=week.start)
@@ -173,7 +160,7 @@ def run_week(database: Database, week: Period) -> HotspotResult:
             new += found
     with database.unit_of_work() as session:
         result.add(create_warnings(session, new))
-        _mark_done(session, week.start)
+        mark_day_done(session, STATE, week.start)
     return result
 
 
@@ -181,7 +168,7 @@ def run_scheduled(database: Database, now: datetime) -> HotspotResult:
     """The current week's hotspot warnings, if not made yet."""
     week = period_of("week", local_day(now))
     with database.unit_of_work(write=False) as session:
-        done = _week_done(session)
+        done = day_done(session, STATE)
     if done is not None and done >= week.start:
         return HotspotResult()
     return run_week(database, week)

@@ -25,9 +25,8 @@ from civicgrid.core.scheduler import periodic
 from civicgrid.safety import rules
 from civicgrid.safety.areas import load_tree
 from civicgrid.safety.counts import load_counts, local_day
-from civicgrid.safety.models import SafetyFeedState
 from civicgrid.safety.surge import DEFAULT_LEVELS, DEFAULT_WINDOWS, Surge, SurgeDetector
-from civicgrid.safety.warnings import CreateResult, NewWarning, create_warnings, kind_names
+from civicgrid.safety.warnings import CreateResult, NewWarning, create_warnings, day_done, kind_names, mark_day_done
 
 TASK_NAME = "safety.warnings"
 DEFAULT_EVERY = timedelta(hours=1)
@@ -193,18 +192,9 @@ def run_rules(session: Session, day: date, *, lookback_days: int = rules.LOOKBAC
 
 def _surge_days_due(session: Session, yesterday: date) -> list[date]:
     """The days not yet tested for surges, up to yesterday (at most a week back; yesterday on a first run)."""
-    state = session.get(SafetyFeedState, SURGE_STATE)
-    done = date.fromordinal(state.last_id) if state is not None else yesterday - timedelta(days=1)
+    done = day_done(session, SURGE_STATE) or yesterday - timedelta(days=1)
     first = max(done + timedelta(days=1), yesterday - timedelta(days=MAX_CATCH_UP_DAYS - 1))
     return [first + timedelta(days=i) for i in range((yesterday - first).days + 1)]
-
-
-def _surges_done_through(session: Session, day: date) -> None:
-    state = session.get(SafetyFeedState, SURGE_STATE, with_for_update=True)
-    if state is None:
-        session.add(SafetyFeedState(feed=SURGE_STATE, last_id=day.toordinal()))
-    else:
-        state.last_id = day.toordinal()
 
 
 def run_scheduled(database: Database, now: datetime) -> DetectResult:
@@ -226,7 +216,7 @@ def run_scheduled(database: Database, now: datetime) -> DetectResult:
     with database.unit_of_work() as session:
         result.add(create_warnings(session, new + ruled))
         if due:
-            _surges_done_through(session, yesterday)
+            mark_day_done(session, SURGE_STATE, yesterday)
     return result
 
 

@@ -37,7 +37,14 @@ from civicgrid.geo import service as geo
 from civicgrid.geo.models import LEVELS, Division
 from civicgrid.safety import warning_flows as flows
 from civicgrid.safety.categories import RECORDS_SOURCE
-from civicgrid.safety.models import WARNING_KINDS, WARNING_STATUSES, SafetyCategory, SafetyIncident, SafetyWarning
+from civicgrid.safety.models import (
+    WARNING_KINDS,
+    WARNING_STATUSES,
+    SafetyCategory,
+    SafetyFeedState,
+    SafetyIncident,
+    SafetyWarning,
+)
 
 TOPIC = "safety.warning"  # payload: id, kind, subject, level, area_code, severity, status, title, action
 READ = "safety:read"
@@ -77,6 +84,20 @@ class CreateResult:
     created: list[SafetyWarning] = field(default_factory=list)
     extended: list[SafetyWarning] = field(default_factory=list)
     unchanged: int = 0
+
+
+def day_done(session: Session, detector: str) -> date | None:
+    """The last day (or week's first day) a scheduled detector has finished, from its row in the feed state."""
+    state = session.get(SafetyFeedState, detector)
+    return date.fromordinal(state.last_id) if state is not None else None
+
+
+def mark_day_done(session: Session, detector: str, day: date) -> None:
+    state = session.get(SafetyFeedState, detector, with_for_update=True)
+    if state is None:
+        session.add(SafetyFeedState(feed=detector, last_id=day.toordinal()))
+    else:
+        state.last_id = day.toordinal()
 
 
 def _check_new(new: Sequence[NewWarning], divisions: dict[str, Division]) -> None:

@@ -447,3 +447,9 @@ def test_the_command_detects_a_day_or_a_range_once(
     one_day = _cli(db, monkeypatch, "--day", DAY.isoformat(), "--window-days", "1", "--dry-run")
     assert one_day.exit_code == 0 and f"{DAY} community {COMMUNITY_A}" in one_day.output
     assert len(_warnings(db)) == stored
+
+
+def test_an_expected_count_below_a_tenth_is_said_so() -> None:
+    from civicgrid.safety.warning_jobs import expected_zh
+
+    assert (expected_zh(0.003), expected_zh(0.05), expected_zh(2.46)) == ("不足0.1起", "0.1起", "2.5起")

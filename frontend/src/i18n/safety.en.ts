@@ -227,6 +227,7 @@ export default {
     probability: 'Chance probability',
     qValue: 'False alarm share (q-value)',
     probabilityText: 'Given this area’s usual pattern (weekday, season, trend), as many or more would happen by chance with probability {p}: about once in {n} times.',
+    probabilityTiny: 'Given this area’s usual pattern (weekday, season, trend), as many or more would happen by chance with a probability below one in a million.',
     probabilityPlain: 'Given this area’s usual pattern (weekday, season, trend), as many or more would happen by chance with probability {p}.',
     qText: 'Compared across every area of the city at once, at most {q} of warnings like this one are expected to be false alarms.',
     ratioText: '{observed} observed against about {expected} expected: {ratio} the usual.',

@@ -227,6 +227,7 @@ export default {
     probability: '偶然出现的概率',
     qValue: '误报率上限（q 值）',
     probabilityText: '按该区域往年的规律（星期、季节、趋势），出现这么多或更多起的概率约为 {p}，约 {n} 次中才有 1 次。',
+    probabilityTiny: '按该区域往年的规律（星期、季节、趋势），出现这么多或更多起的概率不到百万分之一。',
     probabilityPlain: '按该区域往年的规律（星期、季节、趋势），出现这么多或更多起的概率约为 {p}。',
     qText: '同时比较全市所有区域后，像这样的预警中误报的比例估计不超过 {q}。',
     ratioText: '实际 {observed} 起，按往年规律预计约 {expected} 起，是预计的 {ratio}。',

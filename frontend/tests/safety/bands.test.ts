@@ -74,6 +74,7 @@ describe('figures', () => {
     expect(formatRate(12.345, 'zh-CN')).toBe('12.3')
     expect(formatCount(12345, 'zh-CN')).toBe('12,345')
     expect(formatRatio(1.348, 'en')).toBe('1.35×')
+    expect(formatRatio(714.2857, 'en')).toBe('714×')
     expect(formatRatio(Number.POSITIVE_INFINITY, 'en')).toBe('—')
     expect(formatShare(0.6, 'en')).toBe('60 %')
   })
@@ -92,6 +93,8 @@ describe('figures', () => {
     expect(oneIn(0.004)).toBe(250)
     expect(oneIn(0.00031)).toBe(3000)
     expect(oneIn(0.6)).toBeNull()
+    expect(oneIn(4.1e-11)).toBeNull() // rarer than one in a million: said in words
+    expect(oneIn(2e-6)).toBe(500_000)
     expect(oneIn(0)).toBeNull()
   })
 })

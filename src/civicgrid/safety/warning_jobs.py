@@ -73,6 +73,11 @@ class DetectResult:
         }
 
 
+def expected_zh(expected: float) -> str:
+    """An expected count in words: "0.3起", and "不足0.1起" where one decimal would print 0.0."""
+    return "不足0.1起" if expected < 0.05 else f"{expected:.1f}起"
+
+
 def surge_warning(surge: Surge, kinds: dict[str, str]) -> NewWarning:
     what = kinds.get(surge.kind, surge.kind)
     window = (
@@ -95,7 +100,7 @@ def surge_warning(surge: Surge, kinds: dict[str, str]) -> NewWarning:
         period_start=surge.first_day,
         period_end=surge.last_day,
         severity="serious" if surge.q <= SERIOUS_Q else "notice",
-        title=f"{surge.area_name}{what}激增：{surge.observed}起（预期{surge.expected:.1f}起）",
+        title=f"{surge.area_name}{what}激增：{surge.observed}起（预期{expected_zh(surge.expected)}）",
         evidence={
             "count_kind": surge.kind,
             "level": surge.level,
@@ -109,7 +114,7 @@ def surge_warning(surge: Surge, kinds: dict[str, str]) -> NewWarning:
             "factors": dict(surge.factors),
             "detections": [detection],
             "summary_zh": (
-                f"{window}{what}观测{surge.observed}起，按季节模型预期{surge.expected:.1f}起"
+                f"{window}{what}观测{surge.observed}起，按季节模型预期{expected_zh(surge.expected)}"
                 f"（{MODEL_ZH.get(surge.model, surge.model)}分布），上尾概率{surge.p:.2g}，"
                 f"错误发现率校正后q={surge.q:.2g}。"
             ),

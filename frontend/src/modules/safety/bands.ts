@@ -106,7 +106,9 @@ export function formatCount(value: number | null | undefined, locale: string): s
 
 /** observed ÷ expected: `1.35×`. */
 export function formatRatio(value: number | null | undefined, locale: string): string {
-  return finite(value) ? `${nf(locale, 2, 2).format(value)}×` : DASH
+  if (!finite(value)) return DASH
+  // Two decimals tell 1.25× from 1.5×; far above the usual they are noise (714.29×): whole numbers then.
+  return value >= 10 ? `${nf(locale, 0, 0).format(value)}×` : `${nf(locale, 2, 2).format(value)}×`
 }
 
 /** A signed contribution in points: `+3.2`, `−1.5`, `0.0`. */
@@ -132,9 +134,15 @@ export function formatProbability(value: number | null | undefined, locale: stri
   return nf(locale, 3, 3).format(value)
 }
 
-/** "About 1 in N": how rare a count at least this high would be by chance (null when not rare at all). */
+/** Odds beyond which "1 in N" stops meaning anything to a reader (a model's tail, not an experience). */
+export const RAREST_ODDS = 1_000_000
+
+/**
+ * "About 1 in N": how rare a count at least this high would be by chance — null when not rare at all, and
+ * when rarer than one in a million (say "less than one in a million" instead).
+ */
 export function oneIn(probability: number | null | undefined): number | null {
-  if (!finite(probability) || probability <= 0 || probability >= 0.5) return null
+  if (!finite(probability) || probability <= 0 || probability >= 0.5 || probability < 1 / RAREST_ODDS) return null
   const n = 1 / probability
   if (n >= 1000) return Math.round(n / 1000) * 1000
   if (n >= 100) return Math.round(n / 10) * 10

@@ -98,3 +98,23 @@ def run_load(
 
 def python() -> str:
     return sys.executable
+
+
+@contextmanager
+def demo_data_dir(given: Path | None, scale: str = "0.05") -> Iterator[Path]:
+    """`given`, or a demo city built for the run in a temporary directory (so `make bench` needs no setup)."""
+    if given is not None:
+        yield given
+        return
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        print(f"building a demo city at scale {scale} in {tmp} (give --data-dir to use one of yours)", flush=True)
+        subprocess.run(
+            [python(), "-m", "civicgrid", "demo", "--scale", scale, "--reset"],
+            env={**os.environ, "CIVICGRID_MODE": "demo", "CIVICGRID_DATA_DIR": tmp},
+            cwd=Path(__file__).resolve().parents[1],
+            check=True,
+            capture_output=True,
+        )
+        yield Path(tmp)

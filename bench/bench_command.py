@@ -1,13 +1,13 @@
-"""The command centre's endpoints under 20 concurrent local clients, on an existing demo city, beside a bare route.
+"""The command centre's endpoints under 20 concurrent local clients, on a demo city, beside a bare route.
 
-    uv run python bench/bench_command.py --data-dir var-scale1 [--database-url postgresql://…]
+    uv run python bench/bench_command.py [--data-dir var-scale1] [--database-url postgresql://…]
         [--concurrency 20] [--requests 400] [--workers 1]
 
 Build the city first (`civicgrid demo --scale 1` with `CIVICGRID_DATA_DIR` / `CIVICGRID_DATABASE_URL` set), so
-the figures are those of the reference size: a million cases, 1.4 million police calls, the index history.
-The server runs with its scheduler off (a fresh server would otherwise spend its first minutes on due
-reports and recomputes); what is measured is what the wall asks for, as the operator of the city (the
-widest scope, the most rows):
+the figures are those of the reference size: a million cases, 1.4 million police calls, the index history
+(without `--data-dir`, a scale-0.05 demo is built for the run). The server runs with its scheduler off (a
+fresh server would otherwise spend its first minutes on due reports and recomputes); what is measured is
+what the wall asks for, as the operator of the city (the widest scope, the most rows):
 
 - each endpoint alone, `--requests` times by `--concurrency` clients;
 - "wall refresh": a client loads everything the wall shows at once (the 11 requests of CommandPage), so a
@@ -32,7 +32,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from _load import LoadResult, free_port, python, run_load, serve
+from _load import LoadResult, demo_data_dir, free_port, python, run_load, serve
 
 REPO = Path(__file__).resolve().parents[1]
 PASSWORD = "Bengbu-2026!"
@@ -82,7 +82,9 @@ def _check(base: str, headers: dict[str, str], endpoints: dict[str, tuple[str, d
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--data-dir", required=True, help="the demo's data directory (its SQLite database)")
+    parser.add_argument(
+        "--data-dir", type=Path, help="a demo's data directory (default: a scale-0.05 demo built for the run)"
+    )
     parser.add_argument("--database-url", default="", help="default: the data directory's SQLite database")
     parser.add_argument("--concurrency", type=int, default=20)
     parser.add_argument("--requests", type=int, default=400, help="requests per endpoint")
@@ -92,8 +94,11 @@ def main() -> None:
         "--cache-seconds", default="", help="CIVICGRID_FIGURES_CACHE_SECONDS (default: the server's, 15; 0: none)"
     )
     args = parser.parse_args()
+    with demo_data_dir(args.data_dir) as data_dir:
+        run(args, data_dir.resolve())
 
-    data_dir = Path(args.data_dir).resolve()
+
+def run(args: argparse.Namespace, data_dir: Path) -> None:
     url = args.database_url or f"sqlite:///{data_dir / 'civicgrid.db'}"
     env = {
         "CIVICGRID_MODE": "demo",

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import sys
 import time
 from datetime import date, timedelta
 from pathlib import Path
@@ -28,6 +29,10 @@ from civicgrid.core.clock import utcnow
 from civicgrid.core.db import Database
 from civicgrid.geo.models import Division
 from civicgrid.safety.counts import LOCAL_TZ
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from _load import demo_data_dir
 
 
 def run(database: Database, area_code: str | None, period_type: str, day: date | None) -> dict[str, float]:
@@ -73,16 +78,23 @@ def run(database: Database, area_code: str | None, period_type: str, day: date |
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", type=Path, help="a demo's CIVICGRID_DATA_DIR (its civicgrid.db)")
+    parser.add_argument(
+        "--data-dir", type=Path, help="a demo's CIVICGRID_DATA_DIR (default: a scale-0.05 demo built for the run)"
+    )
     parser.add_argument("--database-url", help="instead of --data-dir")
     parser.add_argument("--area", help="area code (default: the city)")
     parser.add_argument("--period", default="month", choices=["week", "month"])
     parser.add_argument("--date", type=date.fromisoformat, help="a day of the period (default: the last whole one)")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    url = args.database_url or (f"sqlite:///{(args.data_dir / 'civicgrid.db').resolve()}" if args.data_dir else None)
-    if url is None:
-        parser.error("give --data-dir or --database-url")
+    if args.database_url:
+        report_on(args, args.database_url)
+        return
+    with demo_data_dir(args.data_dir) as data_dir:
+        report_on(args, f"sqlite:///{(data_dir / 'civicgrid.db').resolve()}")
+
+
+def report_on(args: argparse.Namespace, url: str) -> None:
     database = Database(url)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     print(f"machine: {machine}; database {url.split('@')[-1]}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -53,6 +54,16 @@ def _fail(exc: AppError) -> None:
         if isinstance(exc.details, list) and len(exc.details) > 50:
             err.print(f"  … and {len(exc.details) - 50} more")
     raise typer.Exit(1)
+
+
+def parse_day(value: str | None, option: str) -> date | None:
+    """A command's day option (YYYY-MM-DD); a clear usage error otherwise."""
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{option} must be a day as YYYY-MM-DD, not {value!r}") from None
 
 
 def progress_bar() -> Progress:

@@ -5,22 +5,13 @@ store), as the machine's operator over the city."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 command_cli = typer.Typer(help="The command centre: analysis reports (研判报告)", no_args_is_help=True)
-
-
-def _day(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"--date must be a day as YYYY-MM-DD, not {value!r}") from None
 
 
 @command_cli.command("report")
@@ -37,7 +28,7 @@ def report(
     from sqlalchemy import select
 
     import civicgrid.models  # noqa: F401 - every table the writes refer to
-    from civicgrid.cli import _database, _fail, _settings, console, progress_bar
+    from civicgrid.cli import _database, _fail, _settings, console, parse_day, progress_bar
     from civicgrid.command import report_data, reports
     from civicgrid.command.models import CommandReport
     from civicgrid.command.report_schedule import system_principal
@@ -51,7 +42,7 @@ def report(
     database = _database(settings)
     store = file_store_from_settings(settings)
     today = utcnow().astimezone(settings.tz).date()
-    chosen = _day(day)
+    chosen = parse_day(day, "--date")
     if chosen is None:
         chosen = today.replace(day=1) - timedelta(days=1) if period == "month" else today - timedelta(days=7)
     try:

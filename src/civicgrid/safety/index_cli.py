@@ -3,7 +3,6 @@ minutes) and `rebuild` (recount and recompute a range of history, with a progres
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import typer
@@ -17,15 +16,6 @@ def _period_types(value: str) -> list[str]:
     if unknown or not wanted:
         raise typer.BadParameter(f"use some of {','.join(PERIOD_TYPES)} (comma-separated), not {value!r}")
     return [t for t in PERIOD_TYPES if t in wanted]
-
-
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{option} must be a day as YYYY-MM-DD, not {value!r}") from None
 
 
 def recompute() -> None:
@@ -68,12 +58,12 @@ def rebuild(
 ) -> None:
     """Recount the daily counts and recompute the index of every period in a range, for every area."""
     import civicgrid.models  # noqa: F401
-    from civicgrid.cli import _database, _fail, _settings, console, progress_bar
+    from civicgrid.cli import _database, _fail, _settings, console, parse_day, progress_bar
     from civicgrid.core.errors import AppError
     from civicgrid.safety.index_service import rebuild as run
 
     types = _period_types(period)
-    start, end = _day(first, "--from"), _day(last, "--to")
+    start, end = parse_day(first, "--from"), parse_day(last, "--to")
     database = _database(_settings())
     try:
         with progress_bar() as bar:

@@ -12,15 +12,6 @@ import typer
 from civicgrid.geo.models import LEVELS
 
 
-def _day(value: str | None, option: str) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"{option} must be a day as YYYY-MM-DD, not {value!r}") from None
-
-
 def _levels(value: str) -> tuple[str, ...]:
     wanted = tuple(dict.fromkeys(v.strip() for v in value.split(",") if v.strip()))
     unknown = [v for v in wanted if v not in LEVELS]
@@ -72,14 +63,16 @@ def detect(
 ) -> None:
     """Detect surges (and evaluate the rules) and store the warnings; re-running a day adds nothing."""
     import civicgrid.models  # noqa: F401 - every table the writes refer to
-    from civicgrid.cli import _database, _fail, _settings, console, progress_bar
+    from civicgrid.cli import _database, _fail, _settings, console, parse_day, progress_bar
     from civicgrid.core.clock import utcnow
     from civicgrid.core.errors import AppError
     from civicgrid.safety.counts import local_day
     from civicgrid.safety.surge import DEFAULT_WINDOWS
     from civicgrid.safety.warning_jobs import SurgeSettings, detect_days
 
-    days = days_to_detect(_day(day, "--day"), _day(first, "--from"), _day(last, "--to"), local_day(utcnow()))
+    days = days_to_detect(
+        parse_day(day, "--day"), parse_day(first, "--from"), parse_day(last, "--to"), local_day(utcnow())
+    )
     windows = DEFAULT_WINDOWS if window_days is None else _window_days(window_days)
     settings = SurgeSettings(_levels(levels), windows, training_days, fdr, min_observed)
     database = _database(_settings())

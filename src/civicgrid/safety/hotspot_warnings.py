@@ -33,7 +33,7 @@ from civicgrid.safety.counts import local_day
 from civicgrid.safety.forecast_service import HotspotQuery, period_forecast, select_categories, units_for
 from civicgrid.safety.models import SafetyCategory
 from civicgrid.safety.periods import Period, period_of
-from civicgrid.safety.warnings import CreateResult, NewWarning, create_warnings, day_done, mark_day_done
+from civicgrid.safety.warnings import NewWarning, StoredTally, create_warnings, day_done, mark_day_done
 
 TASK_NAME = "safety.hotspots"
 DEFAULT_EVERY = timedelta(hours=6)
@@ -47,26 +47,12 @@ INDICATOR_NAMES = {"crime_order": "刑事治安警情", "fire": "火警", "traff
 
 
 @dataclass
-class HotspotResult:
+class HotspotResult(StoredTally):
     week: date | None = None
     indicators: dict[str, int] = field(default_factory=dict)  # indicator → grids warned of
-    created: int = 0
-    extended: int = 0
-    unchanged: int = 0
-
-    def add(self, stored: CreateResult) -> None:
-        self.created += len(stored.created)
-        self.extended += len(stored.extended)
-        self.unchanged += stored.unchanged
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "week": self.week.isoformat() if self.week else None,
-            "indicators": self.indicators,
-            "created": self.created,
-            "extended": self.extended,
-            "unchanged": self.unchanged,
-        }
+        return {"week": self.week.isoformat() if self.week else None, "indicators": self.indicators, **self.stored()}
 
 
 def _indicators(session: Session) -> list[str]:

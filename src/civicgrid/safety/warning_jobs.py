@@ -26,7 +26,14 @@ from civicgrid.safety import rules
 from civicgrid.safety.areas import load_tree
 from civicgrid.safety.counts import load_counts, local_day
 from civicgrid.safety.surge import DEFAULT_LEVELS, DEFAULT_WINDOWS, Surge, SurgeDetector
-from civicgrid.safety.warnings import CreateResult, NewWarning, create_warnings, day_done, kind_names, mark_day_done
+from civicgrid.safety.warnings import (
+    NewWarning,
+    StoredTally,
+    create_warnings,
+    day_done,
+    kind_names,
+    mark_day_done,
+)
 
 TASK_NAME = "safety.warnings"
 DEFAULT_EVERY = timedelta(hours=1)
@@ -48,29 +55,14 @@ class SurgeSettings:
 
 
 @dataclass
-class DetectResult:
+class DetectResult(StoredTally):
     days: int = 0
     surges: int = 0
     rule_hits: int = 0
-    created: int = 0
-    extended: int = 0
-    unchanged: int = 0
     skipped: dict[str, str] = field(default_factory=dict)
 
-    def add(self, stored: CreateResult) -> None:
-        self.created += len(stored.created)
-        self.extended += len(stored.extended)
-        self.unchanged += stored.unchanged
-
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "days": self.days,
-            "surges": self.surges,
-            "rule_hits": self.rule_hits,
-            "created": self.created,
-            "extended": self.extended,
-            "unchanged": self.unchanged,
-        }
+        return {"days": self.days, "surges": self.surges, "rule_hits": self.rule_hits, **self.stored()}
 
 
 def expected_zh(expected: float) -> str:

@@ -86,6 +86,23 @@ class CreateResult:
     unchanged: int = 0
 
 
+@dataclass
+class StoredTally:
+    """What a detector's runs stored, added up (the scheduled tasks' and commands' results)."""
+
+    created: int = 0
+    extended: int = 0
+    unchanged: int = 0
+
+    def add(self, stored: CreateResult) -> None:
+        self.created += len(stored.created)
+        self.extended += len(stored.extended)
+        self.unchanged += stored.unchanged
+
+    def stored(self) -> dict[str, int]:
+        return {"created": self.created, "extended": self.extended, "unchanged": self.unchanged}
+
+
 def day_done(session: Session, detector: str) -> date | None:
     """The last day (or week's first day) a scheduled detector has finished, from its row in the feed state."""
     state = session.get(SafetyFeedState, detector)

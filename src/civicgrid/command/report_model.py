@@ -7,17 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from civicgrid.safety.models import INDICATOR_NAMES_ZH
 from civicgrid.safety.periods import Period
 
 OTHER = "other"
-INDICATOR_NAMES = {
-    "crime_order": "刑事治安",
-    "fire": "火灾",
-    "traffic": "交通事故",
-    "disputes": "矛盾纠纷",
-    "hazards": "安全隐患",
-    OTHER: "其他警情",
-}
+INDICATOR_NAMES = {**INDICATOR_NAMES_ZH, OTHER: "其他警情"}
 BAND_NAMES = {"green": "绿", "yellow": "黄", "orange": "橙", "red": "红"}
 LEVEL_NAMES = {"city": "市", "district": "区县", "street": "街道", "community": "社区", "grid": "网格"}
 WARNING_KIND_NAMES = {"surge": "警情突增", "rule": "规则预警", "hotspot": "热点预测"}

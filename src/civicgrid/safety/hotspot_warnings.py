@@ -31,7 +31,7 @@ from civicgrid.core.errors import InvalidInput
 from civicgrid.core.scheduler import periodic
 from civicgrid.safety.counts import local_day
 from civicgrid.safety.forecast_service import HotspotQuery, period_forecast, select_categories, units_for
-from civicgrid.safety.models import SafetyCategory
+from civicgrid.safety.models import INDICATOR_NAMES_ZH, SafetyCategory
 from civicgrid.safety.periods import Period, period_of
 from civicgrid.safety.warnings import NewWarning, StoredTally, create_warnings, day_done, mark_day_done
 
@@ -43,7 +43,13 @@ BASELINE_METHOD = "counts"
 COVERAGE = 0.01
 MIN_RATIO = 1.5
 MIN_EXPECTED = 2.0
-INDICATOR_NAMES = {"crime_order": "刑事治安警情", "fire": "火警", "traffic": "交通事故警情"}
+# The index's police-call indicators hotspot warnings are raised for.
+CALL_INDICATORS = ("crime_order", "fire", "traffic")
+
+
+def calls_of(indicator: str) -> str:
+    """What a hotspot warning is about, in words: 刑事治安警情, 火灾警情, 交通事故警情."""
+    return f"{INDICATOR_NAMES_ZH.get(indicator, indicator)}警情"
 
 
 @dataclass
@@ -56,9 +62,9 @@ class HotspotResult(StoredTally):
 
 
 def _indicators(session: Session) -> list[str]:
-    """The indicators made of incident categories (the platform's cases have no points to forecast from)."""
+    """Those of CALL_INDICATORS some incident category counts towards (the city's categories decide)."""
     present = set(session.scalars(select(SafetyCategory.indicator).where(SafetyCategory.depth == 2)))
-    return [i for i in INDICATOR_NAMES if i in present]
+    return [i for i in CALL_INDICATORS if i in present]
 
 
 def hotspot_warnings(session: Session, week: Period, indicator: str) -> list[NewWarning]:
@@ -99,7 +105,7 @@ def _warning(
     training_events: int,
     meta: dict[str, Any],
 ) -> NewWarning:
-    what = INDICATOR_NAMES[indicator]
+    what = calls_of(indicator)
     ratio = expected / usual if usual > 0 else None
     usual_text = f"平时每周{usual:.1f}起" if usual > 0 else "过去一年几乎没有"
     return NewWarning(

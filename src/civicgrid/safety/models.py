@@ -30,6 +30,13 @@ TIME_PRECISIONS = ("second", "day", "month")
 # What an index can be made of. crime_order: criminal and public-order calls and incidents; fire; traffic
 # (accidents); disputes: dispute calls, dispute records and cases of class 01; hazards: cases of classes 02/03.
 INDICATORS = ("crime_order", "fire", "traffic", "disputes", "hazards")
+INDICATOR_NAMES_ZH = {
+    "crime_order": "刑事治安",
+    "fire": "火灾",
+    "traffic": "交通事故",
+    "disputes": "矛盾纠纷",
+    "hazards": "安全隐患",
+}
 PERIOD_TYPES = ("day", "dekad", "week", "month")
 BANDS = ("green", "yellow", "orange", "red")
 WARNING_KINDS = ("surge", "rule", "hotspot")

@@ -15,7 +15,7 @@ from civicgrid.authz.scope import Principal
 from civicgrid.core.pagination import ListParams, Page, apply_sort, list_params, paginate
 from civicgrid.core.web import SessionDep
 from civicgrid.safety import rules, warning_cases, warnings
-from civicgrid.safety.hotspot_warnings import INDICATOR_NAMES as HOTSPOT_INDICATORS
+from civicgrid.safety.hotspot_warnings import calls_of
 from civicgrid.safety.models import SafetyRule, SafetyWarning
 from civicgrid.safety.warning_schemas import (
     CloseIn,
@@ -71,8 +71,7 @@ class _Names:
             _, period, severity = [*subject.split(":"), "", ""][:3]
             return f"连续{PERIOD_ZH.get(period, period)}红色（{STREAK_ZH.get(severity, severity)}）"
         if subject.startswith("hotspot:"):
-            indicator = subject.removeprefix("hotspot:")
-            return f"{HOTSPOT_INDICATORS.get(indicator, indicator)}热点预测"
+            return f"{calls_of(subject.removeprefix('hotspot:'))}热点预测"
         return None
 
 
